@@ -1,0 +1,32 @@
+"""flask-blueprint core: what every service of the monorepo is built on.
+
+The public surface, by topic:
+
+- resources: `BaseInterfaces`, `Field` (one declaration per field, see
+  `core.interfaces`) and the decorators `accepts`, `accepts_query`, `responds`;
+- responses: `ApiResponse`, `Page`, `ApiFlask`;
+- errors: `ApiException` and its subclasses, rendered as RFC 9457 problems;
+- apps: `build_app` (config, logs, request ids, docs, health) and `serve`
+  (gunicorn); the pytest plugin is `core.testing`.
+"""
+
+from .api import ApiFlask as ApiFlask
+from .app import build_app as build_app
+from .decorators import accepts as accepts
+from .decorators import accepts_query as accepts_query
+from .decorators import responds as responds
+from .errors import ApiException as ApiException
+from .errors import BadRequest as BadRequest
+from .errors import Conflict as Conflict
+from .errors import Forbidden as Forbidden
+from .errors import NotFound as NotFound
+from .errors import PayloadTooLarge as PayloadTooLarge
+from .errors import PreconditionFailed as PreconditionFailed
+from .errors import TooManyRequests as TooManyRequests
+from .errors import Unauthorized as Unauthorized
+from .errors import UnprocessableEntity as UnprocessableEntity
+from .errors import UnsupportedMediaType as UnsupportedMediaType
+from .interfaces import BaseInterfaces as BaseInterfaces
+from .interfaces import Field as Field
+from .response import ApiResponse as ApiResponse
+from .response import Page as Page

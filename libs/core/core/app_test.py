@@ -1,0 +1,54 @@
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+
+def test_healthz(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_swagger_is_a_valid_swagger_2_document(client: FlaskClient) -> None:
+    response = client.get("/swagger")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["swagger"] == "2.0"
+    validate(spec)
+
+
+def test_swagger_documents_every_error(client: FlaskClient) -> None:
+    spec = client.get("/swagger").get_json()
+    assert spec["definitions"]["Problem"]["required"] == ["detail", "status", "title", "type"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert operation["responses"]["default"]["schema"] == {"$ref": "#/definitions/Problem"}, (path, method)
+    post = spec["paths"]["/api/notes"]["post"]
+    assert {"201", "400", "413", "415", "422"} <= set(post["responses"])
+    assert post["responses"]["201"]["schema"] == {"$ref": "#/definitions/NoteResponse"}
+    assert post["summary"] == "Create a note"
+    [body] = [p for p in post["parameters"] if p["in"] == "body"]
+    assert body["schema"] == {"$ref": "#/definitions/NoteCreate"}
+    listing = spec["paths"]["/api/notes"]["get"]
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert params["pageSize"] == {
+        "name": "pageSize", "in": "query", "type": "integer", "minimum": 1, "maximum": 5,
+        "required": False, "description": "Page size",
+    }
+
+
+def test_docs_ui_is_served_from_local_assets(client: FlaskClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/swagger" in html
+    assert "https://" not in html and "http://" not in html.replace("http://localhost", "")
+    assert client.get("/swaggerui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_each_app_is_independent(app_factory) -> None:  # type: ignore[no-untyped-def]
+    first: Flask = app_factory(env="test", overrides={"COLOUR": "red"})
+    second: Flask = app_factory(env="test")
+    assert first.config["COLOUR"] == "red" and "COLOUR" not in second.config

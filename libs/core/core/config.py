@@ -1,0 +1,104 @@
+"""Configuration, layered: defaults -> environment -> environment variables -> overrides.
+
+The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
+``APP_ENV`` variable or by the caller. Variables then override settings by name:
+
+- ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``;
+- ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
+- any ``FLASK_<NAME>`` -> ``<NAME>`` (values parsed as JSON where they parse).
+
+Explicit overrides (tests, embedding) come last. ``prod`` refuses to start with
+the default secret, or without ``DATABASE_URL`` for a service with a database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["DEFAULT_SECRET_KEY", "ENVIRONMENTS", "ConfigError", "configure"]
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete for the environment."""
+
+
+_DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "LOG_LEVEL": "INFO",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies over 1 MiB -> 413
+    "RESTX_MASK_SWAGGER": False,  # no X-Fields header in the docs
+    "RESTX_ERROR_404_HELP": False,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+ENVIRONMENTS: dict[str, dict[str, Any]] = {
+    "dev": {},
+    "test": {"TESTING": True, "LOG_LEVEL": "WARNING"},
+    "prod": {},
+}
+
+_VARIABLES = {
+    "SECRET_KEY": "SECRET_KEY",
+    "LOG_LEVEL": "LOG_LEVEL",
+    "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+}
+
+
+def configure(
+    app: Flask,
+    env: str | None = None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    local_database_url: str | None = None,
+) -> str:
+    """Fill ``app.config`` layer by layer; return the environment's name.
+
+    *defaults* are the service's own, applied over the core defaults and under
+    everything else. *local_database_url* is the database of ``dev`` and
+    ``test`` when ``DATABASE_URL`` is unset; ``prod`` has no default and
+    refuses to start without one.
+    """
+    environ = os.environ if environ is None else environ
+    env = env or environ.get("APP_ENV") or "dev"
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"Unknown environment {env!r}; use one of {sorted(ENVIRONMENTS)}.")
+    app.config.update(_DEFAULTS)
+    app.config.update(defaults or {})
+    if local_database_url and env != "prod":
+        app.config["SQLALCHEMY_DATABASE_URI"] = local_database_url
+    app.config.update(ENVIRONMENTS[env])
+    app.config["ENV_NAME"] = env
+    for variable, key in _VARIABLES.items():
+        if environ.get(variable):
+            app.config[key] = environ[variable]
+    app.config.from_prefixed_env("FLASK", loads=_loads)
+    if isinstance(app.config["MAX_CONTENT_LENGTH"], str):
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_CONTENT_LENGTH"])
+    app.config.update(overrides or {})
+    if env == "prod":
+        _check_production(app, requires_database=local_database_url is not None)
+    return env
+
+
+def _loads(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _check_production(app: Flask, *, requires_database: bool) -> None:
+    if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigError("prod refuses to start with the default SECRET_KEY; set SECRET_KEY.")
+    if requires_database and not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise ConfigError("prod refuses to start without DATABASE_URL.")

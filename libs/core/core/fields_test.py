@@ -1,0 +1,37 @@
+import datetime as dt
+
+import pytest
+from marshmallow import Schema, ValidationError
+
+from core.fields import Integer, UtcDateTime
+
+
+class Sample(Schema):
+    n = Integer()
+    at = UtcDateTime()
+
+
+@pytest.mark.parametrize("text", ["1", "-7", "+3", "0"])
+def test_integer_takes_plain_digits(text: str) -> None:
+    assert Sample().load({"n": text})["n"] == int(text)
+
+
+@pytest.mark.parametrize("text", [" 1", "1_000", "١", "1.5", "1e3", "", "0x10", "9" * 20, True])
+def test_integer_refuses_what_python_int_would_stretch_to(text: object) -> None:
+    with pytest.raises(ValidationError):
+        Sample().load({"n": text})
+
+
+def test_utc_datetime_dumps_with_z_and_takes_naive_as_utc() -> None:
+    naive = dt.datetime(2026, 1, 2, 3, 4, 5)
+    assert Sample().dump({"at": naive})["at"] == "2026-01-02T03:04:05Z"
+    plus_two = dt.datetime(2026, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert Sample().dump({"at": plus_two})["at"] == "2026-01-02T03:04:05Z"
+
+
+def test_utc_datetime_loads_only_with_an_offset() -> None:
+    assert Sample().load({"at": "2026-01-02T05:04:05+02:00"})["at"] == dt.datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc
+    )
+    with pytest.raises(ValidationError):
+        Sample().load({"at": "2026-01-02T03:04:05"})

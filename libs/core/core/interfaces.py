@@ -1,0 +1,271 @@
+"""`BaseInterfaces`: one declaration per field, every schema and model from it.
+
+A service declares its resource once::
+
+    class EntityInterfaces(BaseInterfaces):
+        id = Field(fields.Integer(dump_only=True), "Unique identifier", example=1)
+        name = Field(fields.String(required=True, validate=validate.Length(1, 255)),
+                     "Display name", example="My entity")
+        owner_id = Field(fields.String(dump_only=True, allow_none=True), "Owner")
+        create_model_keys = ["name"]
+        update_model_keys = ["name"]
+
+Attributes are snake_case in Python; on the wire each field is camelCase
+(``owner_id`` travels as ``ownerId``). What marshmallow says of a field
+(``required``, ``dump_only``, ``allow_none``, ``validate``) is said once and
+feeds both the validation and the docs.
+
+What is built when:
+
+- **At class definition** (``__init_subclass__``, import time, no Flask
+  needed): the marshmallow schemas. ``schema``/``many_schema`` dump
+  resources; ``create_schema``, ``update_schema`` and ``patch_schema`` load
+  request bodies and reject unknown and read-only fields; ``query_schema``
+  loads query strings.
+- **At instantiation** with a flask-restx ``Namespace``
+  (``EntityInterfaces(api)``, usually at the top of the controller): the
+  documentation models registered on that namespace (``model``,
+  ``create_model``, ``update_model``, ``single_response_model``,
+  ``many_response_model``), and the `Shape` objects (``create``, ``update``,
+  ``patch``, ``query``, ``single``, ``many``) that the decorators of
+  `core.decorators` take.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask_restx import Namespace
+from flask_restx import fields as rx
+from flask_restx.model import Model
+from marshmallow import RAISE, Schema, fields, validate
+
+__all__ = ["BaseInterfaces", "Field", "Shape", "camel_case"]
+
+
+def camel_case(name: str) -> str:
+    """``owner_id`` -> ``ownerId``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One declared field: its marshmallow field plus what the docs need.
+
+    ``sortable``, ``filterable`` and ``searchable`` say what list queries may do
+    with the field (see `core.query`); ``filterable`` is ``True`` for the
+    operators that suit the field's type, or the operators themselves.
+    """
+
+    field: fields.Field
+    description: str = ""
+    example: Any = None
+    sortable: bool = False
+    filterable: bool | Sequence[str] = False
+    searchable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A marshmallow schema with its documentation model and namespace.
+
+    What the request/response decorators take: they validate with ``schema``
+    and document with ``model`` on ``namespace``.
+    """
+
+    schema: Schema
+    model: Model | None
+    namespace: Namespace
+    interfaces: BaseInterfaces
+    partial: bool = False
+    many: bool = False
+
+
+class _Nullable:
+    """Marks a documented field ``x-nullable`` (Swagger 2.0 has no null type)."""
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = super().schema()  # type: ignore[misc]
+        schema["x-nullable"] = True
+        return schema
+
+
+# marshmallow field type -> (flask-restx field, the constraints it documents)
+_RESTX_TYPES: list[tuple[type[fields.Field], type[rx.Raw], tuple[str, ...]]] = [
+    (fields.Integer, rx.Integer, ("min", "max")),
+    (fields.Number, rx.Float, ("min", "max")),
+    (fields.Boolean, rx.Boolean, ()),
+    (fields.Date, rx.Date, ()),  # before DateTime, its base class
+    (fields.DateTime, rx.DateTime, ()),
+    (fields.String, rx.String, ("min_length", "max_length", "enum", "pattern")),
+    (fields.UUID, rx.String, ("enum", "pattern")),
+]
+
+
+def _constraints(field: fields.Field) -> dict[str, Any]:
+    """What the field's validators say, in flask-restx's keyword names."""
+    found: dict[str, Any] = {}
+    for v in field.validators:
+        if isinstance(v, validate.Length):
+            found.update(min_length=v.min, max_length=v.max)
+        elif isinstance(v, validate.Range):
+            found.update(min=v.min, max=v.max)
+        elif isinstance(v, validate.OneOf):
+            found["enum"] = list(v.choices)
+        elif isinstance(v, validate.Regexp):
+            found["pattern"] = v.regex.pattern
+    return found
+
+
+def _restx_field(field: fields.Field, doc: Field | None = None) -> Any:
+    """The flask-restx field that documents a marshmallow field."""
+    kwargs: dict[str, Any] = {"required": bool(field.required), "readonly": field.dump_only or None}
+    if doc is not None:
+        kwargs.update(description=doc.description or None, example=doc.example)
+    args: tuple[Any, ...] = ()
+    cls: type[rx.Raw] = rx.Raw
+    if isinstance(field, fields.List):
+        cls, args = rx.List, (_restx_field(field.inner),)
+    else:
+        for ma_type, restx_type, documented in _RESTX_TYPES:
+            if isinstance(field, ma_type):
+                constraints = _constraints(field)
+                cls = restx_type
+                kwargs.update((k, constraints.get(k)) for k in documented)
+                break
+    if field.allow_none:
+        cls = type(f"Nullable{cls.__name__}", (_Nullable, cls), {})
+    return cls(*args, **{k: v for k, v in kwargs.items() if v is not None})
+
+
+def query_param(field: fields.Field, description: str = "") -> dict[str, Any]:
+    """A Swagger 2.0 ``in: query`` parameter documenting *field*."""
+    schema = dict(_restx_field(field).__schema__)
+    param: dict[str, Any] = {"in": "query", "description": description, "required": bool(field.required)}
+    if schema.get("type") == "array":
+        param.update(type="array", items=schema["items"], collectionFormat="csv")
+    else:
+        for key in ("type", "format", "minimum", "maximum", "minLength", "maxLength", "enum", "pattern"):
+            if key in schema:
+                param[key] = schema[key]
+    return param
+
+
+class BaseInterfaces:
+    """Base of a resource's interfaces; see the module docstring."""
+
+    model_name: ClassVar[str]
+    """Name of the documentation models; the class name less ``Interfaces``."""
+    fields: ClassVar[dict[str, Field]]
+    """The declared fields by Python (snake_case) name, in declaration order."""
+    create_model_keys: ClassVar[Sequence[str]] = ()
+    update_model_keys: ClassVar[Sequence[str]] = ()
+
+    schema: ClassVar[Schema]
+    many_schema: ClassVar[Schema]
+    create_schema: ClassVar[Schema]
+    update_schema: ClassVar[Schema]
+    patch_schema: ClassVar[Schema]
+    query_schema: ClassVar[Schema]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.model_name = cls.__dict__.get("model_name") or re.sub(r"Interfaces$", "", cls.__name__) or cls.__name__
+        declared: dict[str, Field] = {}
+        for base in reversed(cls.__mro__):
+            declared.update({k: v for k, v in vars(base).items() if isinstance(v, Field)})
+        cls.fields = declared
+        for keys in (cls.create_model_keys, cls.update_model_keys):
+            unknown = set(keys) - set(declared)
+            if unknown:
+                raise TypeError(f"{cls.__name__}: model keys name no declared field: {sorted(unknown)}")
+
+        schema_cls = cls._schema_class()
+        load_fields = [name for name, f in declared.items() if not f.field.dump_only]
+        cls.schema = schema_cls()
+        cls.many_schema = schema_cls(many=True)
+        cls.create_schema = schema_cls(only=cls.create_model_keys or load_fields)
+        cls.update_schema = schema_cls(only=cls.update_model_keys or load_fields)
+        cls.patch_schema = schema_cls(only=cls.update_model_keys or load_fields, partial=True)
+        cls.query_schema = schema_cls(only=load_fields)
+
+    @classmethod
+    def _schema_class(cls) -> type[Schema]:
+        attrs: dict[str, Any] = {}
+        for name, declared in cls.fields.items():
+            # A copy, so the declaration is left as written.
+            field = copy.copy(declared.field)
+            field.data_key = camel_case(name)
+            attrs[name] = field
+        attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
+        return Schema.from_dict(attrs, name=f"{cls.model_name}Schema")
+
+    def __init__(self, api: Namespace) -> None:
+        self.api = api
+        name = self.model_name
+        every = list(self.fields)
+        self.model = api.model(name, self._model_fields(every))
+        create_keys = list(self.create_model_keys) or [k for k in every if not self.fields[k].field.dump_only]
+        update_keys = list(self.update_model_keys) or create_keys
+        self.create_model = api.model(f"{name}Create", self._model_fields(create_keys))
+        self.update_model = api.model(f"{name}Update", self._model_fields(update_keys))
+        self.patch_model = api.model(
+            f"{name}Patch", {**self._model_fields(update_keys, required=False)}
+        )
+        self.single_response_model = api.model(
+            f"{name}Response", {"data": rx.Nested(self.model, required=True)}
+        )
+        self.many_response_model = api.model(
+            f"{name}ListResponse",
+            {
+                "data": rx.List(rx.Nested(self.model), required=True),
+                "meta": rx.Nested(_page_meta(api), required=True),
+                "links": rx.Nested(_page_links(api), required=True),
+            },
+        )
+        self.create = Shape(self.create_schema, self.create_model, api, self)
+        self.update = Shape(self.update_schema, self.update_model, api, self)
+        self.patch = Shape(self.patch_schema, self.patch_model, api, self, partial=True)
+        self.query = Shape(self.query_schema, None, api, self)
+        self.single = Shape(self.schema, self.single_response_model, api, self)
+        self.many = Shape(self.many_schema, self.many_response_model, api, self, many=True)
+
+    def _model_fields(self, keys: Sequence[str], *, required: bool = True) -> dict[str, Any]:
+        out = {}
+        for key in keys:
+            f = self.fields[key]
+            restx_field = _restx_field(f.field, f)
+            if not required:
+                restx_field.required = False
+            out[camel_case(key)] = restx_field
+        return out
+
+
+def _page_meta(api: Namespace) -> Model:
+    return api.model(
+        "PageMeta",
+        {
+            "page": rx.Integer(required=True, min=1, example=1),
+            "pageSize": rx.Integer(required=True, min=1, max=100, example=20),
+            "total": rx.Integer(required=True, min=0, example=57),
+        },
+    )
+
+
+def _page_links(api: Namespace) -> Model:
+    link = type("NullableString", (_Nullable, rx.String), {})
+    return api.model(
+        "PageLinks",
+        {
+            "self": rx.String(required=True),
+            "first": rx.String(required=True),
+            "prev": link(required=True),
+            "next": link(required=True),
+            "last": rx.String(required=True),
+        },
+    )

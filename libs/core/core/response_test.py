@@ -1,0 +1,46 @@
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core import ApiResponse, Page
+
+
+def test_single_resource_envelope(app: Flask) -> None:
+    with app.test_request_context("/x"):
+        response = ApiResponse({"a": 1}, 201, headers={"Location": "/x/1"}).to_response()
+    assert response.status_code == 201
+    assert response.get_json() == {"data": {"a": 1}}
+    assert response.headers["Location"] == "/x/1"
+    assert response.content_type == "application/json"
+
+
+def test_no_content_has_no_body(client: FlaskClient) -> None:
+    response = client.delete("/api/notes/1")
+    assert response.status_code == 204
+    assert response.data == b""
+
+
+def test_page_envelope_links_and_headers(app: Flask) -> None:
+    with app.test_request_context("/api/notes?page=2&pageSize=2&sort=name", base_url="http://h"):
+        response = ApiResponse(Page(["c", "d"], page=2, page_size=2, total=5)).to_response()
+    body = response.get_json()
+    assert body["data"] == ["c", "d"]
+    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 5}
+    base = "http://h/api/notes?sort=name"
+    assert body["links"] == {
+        "self": f"{base}&page=2&pageSize=2",
+        "first": f"{base}&page=1&pageSize=2",
+        "prev": f"{base}&page=1&pageSize=2",
+        "next": f"{base}&page=3&pageSize=2",
+        "last": f"{base}&page=3&pageSize=2",
+    }
+    assert response.headers["X-Total-Count"] == "5"
+    assert response.headers["Link"] == ", ".join(
+        f'<{url}>; rel="{rel}"' for rel, url in body["links"].items()
+    )
+
+
+def test_first_and_empty_pages(app: Flask) -> None:
+    with app.test_request_context("/api/notes"):
+        body = ApiResponse(Page([], page=1, page_size=20, total=0)).to_response().get_json()
+    assert body["links"]["prev"] is None and body["links"]["next"] is None
+    assert body["links"]["last"].endswith("page=1&pageSize=20")

@@ -1,0 +1,47 @@
+"""Serve a service's WSGI app under gunicorn, with the project's defaults.
+
+Each service's ``serve`` pex runs `serve`; arguments after ``--`` are gunicorn's
+own and override the defaults (``--bind``, ``--workers``, ...), as does
+``GUNICORN_CMD_ARGS``. Defaults: bind ``0.0.0.0:$PORT`` when ``PORT`` is set,
+else ``127.0.0.1:<the service's port>``; ``WEB_CONCURRENCY`` workers (2) of the
+threaded worker, so keep-alive works and a slow request does not block the
+others; no control socket (one per machine, shared by every master); no
+gunicorn access log, since the app writes JSON access records itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from gunicorn.app.wsgiapp import WSGIApplication
+
+__all__ = ["serve"]
+
+
+class _Server(WSGIApplication):  # type: ignore[misc]
+    def __init__(self, app_uri: str, defaults: Mapping[str, Any]) -> None:
+        self._app_uri = app_uri
+        self._defaults = defaults
+        super().__init__("%(prog)s [GUNICORN OPTIONS]")
+
+    def init(self, parser: Any, opts: Any, args: list[str]) -> dict[str, Any]:
+        self.app_uri = self._app_uri
+        self.cfg.set("default_proc_name", self._app_uri)
+        return dict(self._defaults)
+
+
+def serve(app_uri: str, *, port: int) -> None:
+    """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``."""
+    bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
+    defaults = {
+        "bind": [bind],
+        "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
+        "worker_class": "gthread",
+        "threads": 4,
+        "control_socket_disable": True,
+        "accesslog": None,
+        "graceful_timeout": 10,
+    }
+    _Server(app_uri, defaults).run()

@@ -1,0 +1,89 @@
+"""The core pytest plugin: ``app``, ``client`` and ``db`` for every service's tests.
+
+Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
+A service's ``conftest.py`` provides one fixture, ``app_factory``, its
+``create_app``; the plugin builds the app from it in the ``test`` environment.
+
+Databases: each test process gets a database of its own, an SQLite file in a
+temporary folder, or, when ``DATABASE_URL`` names PostgreSQL, a schema of its
+own in that database (dropped at the end), so parallel test processes never
+meet. Tables are created once per process; after each test every row is
+deleted, so each test starts from empty tables and may commit freely.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy import SQLAlchemy
+
+AppFactory = Callable[..., Flask]
+
+_created: set[tuple[str, int]] = set()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this test process's own (see the module docstring)."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: AppFactory, database_url: str) -> Iterator[Flask]:
+    """The service's app in the ``test`` environment, on this process's database."""
+    flask_app = app_factory(env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url})
+    ext: SQLAlchemy | None = flask_app.extensions.get("sqlalchemy")
+    if ext is None:
+        yield flask_app
+        return
+    with flask_app.app_context():
+        key = (database_url, id(ext.metadata))
+        if key not in _created:
+            ext.create_all()
+            _created.add(key)
+    try:
+        yield flask_app
+    finally:
+        with flask_app.app_context():
+            ext.session.remove()
+            with ext.engine.begin() as conn:
+                for table in reversed(ext.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            ext.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[SQLAlchemy]:
+    """The service's ``SQLAlchemy`` extension, inside an app context."""
+    ext: SQLAlchemy | None = app.extensions.get("sqlalchemy")
+    if ext is None:
+        pytest.fail("db: this service's app has no database (Flask-SQLAlchemy extension).")
+    with app.app_context():
+        yield ext
+

@@ -1,0 +1,23 @@
+"""HTTP for arithmetic: parse through the interfaces, call the service, respond."""
+
+from typing import Any
+
+from flask_restx import Namespace, Resource
+
+from core import ApiResponse, accepts_query, responds
+
+from .interfaces import SumArgumentsInterfaces, SumInterfaces
+from .service import add
+
+api = Namespace("Math", description="Arithmetic on query parameters", path="/api/math")
+sum_arguments = SumArgumentsInterfaces(api)
+sum_result = SumInterfaces(api)
+
+
+@api.route("/sum")
+class SumResource(Resource):
+    @accepts_query(sum_arguments.query)
+    @responds(sum_result.single)
+    def get(self, query: dict[str, Any]) -> ApiResponse:
+        """Add two integers"""
+        return ApiResponse({"result": add(query["a"], query["b"])})

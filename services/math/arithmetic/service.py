@@ -1,0 +1,5 @@
+"""Arithmetic, free of HTTP."""
+
+
+def add(a: int, b: int) -> int:
+    return a + b

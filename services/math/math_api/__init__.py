@@ -1,0 +1,1 @@
+"""The math service: a stateless example of a service on `core`."""

@@ -1,0 +1,80 @@
+"""The service under real gunicorn, as ``services/math:serve`` runs it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "math_api.serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start: {process.stdout.read().decode() if process.stdout else ''}")
+            time.sleep(0.1)
+    yield url
+    process.send_signal(signal.SIGTERM)
+    try:
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def get(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_sum_over_http(server: str) -> None:
+    status, headers, body = get(f"{server}/api/math/sum?a=40&b=2")
+    assert status == 200
+    assert json.loads(body) == {"data": {"result": 42}}
+    assert headers["X-Request-ID"]
+
+
+def test_bad_input_over_http_is_a_problem(server: str) -> None:
+    status, headers, body = get(f"{server}/api/math/sum?a=one&b=2")
+    assert status == 400
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["errors"] == [{"parameter": "a", "detail": "Not a valid integer."}]
+
+
+def test_health_swagger_and_docs_over_http(server: str) -> None:
+    assert get(f"{server}/healthz")[2] == b"ok"
+    assert json.loads(get(f"{server}/swagger")[2])["swagger"] == "2.0"
+    status, _, page = get(f"{server}/")
+    assert status == 200 and b"swagger-ui" in page
+    assert get(f"{server}/swaggerui/swagger-ui-bundle.js")[0] == 200
