@@ -60,8 +60,8 @@ class ApiFlask(Api):
         return problem_response(e)
 
     @cached_property
-    def __schema__(self) -> dict[str, Any]:  # type: ignore[override]
-        schema: dict[str, Any] = dict(Api.__schema__.fget(self))  # type: ignore[attr-defined]
+    def __schema__(self) -> dict[str, Any]:
+        schema: dict[str, Any] = dict(Api.__schema__.fget(self))
         if "paths" not in schema:  # flask-restx could not build it (and logged why)
             return schema
         schema["produces"] = [JSON_MIMETYPE, PROBLEM_MIMETYPE]

@@ -81,7 +81,9 @@ def configure(
     for variable, key in _VARIABLES.items():
         if environ.get(variable):
             app.config[key] = environ[variable]
-    app.config.from_prefixed_env("FLASK", loads=_loads)
+    for name, value in environ.items():
+        if name.startswith("FLASK_") and len(name) > 6:
+            app.config[name[6:]] = _loads(value)
     if isinstance(app.config["MAX_CONTENT_LENGTH"], str):
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_CONTENT_LENGTH"])
     app.config.update(overrides or {})

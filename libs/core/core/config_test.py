@@ -28,7 +28,11 @@ def test_unknown_environment_is_refused() -> None:
 def test_layers_apply_in_order() -> None:
     app = make(
         "test",
-        environ={"DATABASE_URL": "sqlite:///env.db", "FLASK_PAGE_LIMIT": "50", "LOG_LEVEL": "DEBUG"},
+        environ={
+            "DATABASE_URL": "sqlite:///env.db",
+            "FLASK_PAGE_LIMIT": "50",
+            "LOG_LEVEL": "DEBUG",
+        },
         defaults={"PAGE_LIMIT": 10, "LOG_LEVEL": "ERROR", "COLOUR": "blue"},
         overrides={"COLOUR": "red"},
         local_database_url="sqlite:///local.db",
@@ -40,7 +44,10 @@ def test_layers_apply_in_order() -> None:
 
 
 def test_local_database_is_the_default_outside_prod() -> None:
-    assert make("dev", local_database_url="sqlite:///local.db").config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///local.db"
+    assert (
+        make("dev", local_database_url="sqlite:///local.db").config["SQLALCHEMY_DATABASE_URI"]
+        == "sqlite:///local.db"
+    )
 
 
 def test_max_content_length_from_the_environment_is_an_integer() -> None:

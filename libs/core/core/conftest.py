@@ -37,19 +37,21 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-class Note(db.Model):  # type: ignore[name-defined,misc]
+class Note(db.Model):  # type: ignore[name-defined]
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(40))
     body_text: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[dt.datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=lambda: dt.datetime.now(dt.timezone.utc)
+        sa.DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
     )
 
 
 class NoteInterfaces(BaseInterfaces):
     id = Field(fields.Integer(dump_only=True), "Identifier", example=1)
-    title = Field(fields.String(required=True, validate=validate.Length(1, 40)), "Title", example="Hi")
+    title = Field(
+        fields.String(required=True, validate=validate.Length(1, 40)), "Title", example="Hi"
+    )
     body_text = Field(fields.String(allow_none=True, validate=validate.Length(max=200)), "Body")
     tags = Field(fields.List(fields.String(), load_default=list), "Tags")
     created_at = Field(UtcDateTime(dump_only=True), "Creation time")

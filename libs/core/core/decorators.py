@@ -72,7 +72,9 @@ def field_errors(messages: Any, path: list[str | int] | None = None) -> list[Fie
 def load_body(shape: Shape) -> dict[str, Any]:
     """Parse and validate the request's JSON body with *shape*'s schema."""
     if not request.is_json:
-        raise UnsupportedMediaType("The request body must be JSON (Content-Type: application/json).")
+        raise UnsupportedMediaType(
+            "The request body must be JSON (Content-Type: application/json)."
+        )
     try:
         data = orjson.loads(request.get_data(cache=False))
     except orjson.JSONDecodeError:
@@ -112,7 +114,9 @@ def load_query(shape: Shape) -> dict[str, Any]:
         messages = cast(dict[str, list[str]], err.messages)
         errors = [{"parameter": name, "detail": " ".join(msgs)} for name, msgs in messages.items()]
         first = errors[0]
-        raise BadRequest(f"Query parameter '{first['parameter']}': {first['detail']}", errors=errors) from None
+        raise BadRequest(
+            f"Query parameter '{first['parameter']}': {first['detail']}", errors=errors
+        ) from None
     return loaded
 
 
@@ -166,7 +170,9 @@ def responds(shape: Shape, status: int = 200, description: str | None = None) ->
 
         return cast(
             F,
-            shape.namespace.response(status, description or HTTPStatus(status).phrase, shape.model)(wrapper),
+            shape.namespace.response(status, description or HTTPStatus(status).phrase, shape.model)(
+                wrapper
+            ),
         )
 
     return decorate

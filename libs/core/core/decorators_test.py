@@ -13,10 +13,13 @@ def test_accepts_passes_the_validated_body(client: FlaskClient, db: SQLAlchemy) 
     assert data["title"] == "Hello" and data["bodyText"] == "World"
     assert data["createdAt"].endswith("Z")
     assert response.headers["Location"] == f"/api/notes/{data['id']}"
-    assert db.session.get(Note, data["id"]).title == "Hello"
+    stored = db.session.get(Note, data["id"])
+    assert stored is not None and stored.title == "Hello"
 
 
-def test_validation_errors_are_422_with_camel_case_pointers(client: FlaskClient, db: SQLAlchemy) -> None:
+def test_validation_errors_are_422_with_camel_case_pointers(
+    client: FlaskClient, db: SQLAlchemy
+) -> None:
     response = client.post("/api/notes", json={"bodyText": "x" * 201, "colour": "red", "tags": [1]})
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
@@ -41,13 +44,17 @@ def test_a_body_that_is_not_an_object_is_422(client: FlaskClient) -> None:
 
 
 def test_wrong_content_type_is_415(client: FlaskClient) -> None:
-    response = client.post("/api/notes", data="title=x", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/api/notes", data="title=x", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert response.content_type == "application/problem+json"
 
 
 def test_json_suffix_media_types_are_json(client: FlaskClient) -> None:
-    response = client.post("/api/notes", data='{"title": "x"}', content_type="application/merge-patch+json")
+    response = client.post(
+        "/api/notes", data='{"title": "x"}', content_type="application/merge-patch+json"
+    )
     assert response.status_code == 201
 
 
@@ -74,7 +81,12 @@ def test_accepts_query_parses_and_defaults(client: FlaskClient) -> None:
 
 
 def test_query_errors_are_400_naming_the_parameter(client: FlaskClient) -> None:
-    for query, name in [("page=0", "page"), ("pageSize=x", "pageSize"), ("pagesize=3", "pagesize"), ("page=1&page=2", "page")]:
+    for query, name in [
+        ("page=0", "page"),
+        ("pageSize=x", "pageSize"),
+        ("pagesize=3", "pagesize"),
+        ("page=1&page=2", "page"),
+    ]:
         response = client.get(f"/api/notes?{query}")
         assert response.status_code == 400, query
         problem = response.get_json()

@@ -26,7 +26,7 @@ class Integer(fields.Integer):
             raise self.make_error("invalid")
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        return super()._validated(value)  # type: ignore[no-any-return]
+        return super()._validated(value)
 
 
 class UtcDateTime(fields.DateTime):
@@ -35,15 +35,17 @@ class UtcDateTime(fields.DateTime):
     Naive values read from the database (SQLite keeps no zone) are taken as UTC.
     """
 
-    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(
+        self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         loaded = super()._deserialize(value, attr, data, **kwargs)
         if loaded.tzinfo is None:
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
-        return loaded.astimezone(dt.timezone.utc)
+        return loaded.astimezone(dt.UTC)

@@ -62,7 +62,7 @@ class Field:
     operators that suit the field's type, or the operators themselves.
     """
 
-    field: fields.Field
+    field: fields.Field[Any]
     description: str = ""
     example: Any = None
     sortable: bool = False
@@ -96,7 +96,7 @@ class _Nullable:
 
 
 # marshmallow field type -> (flask-restx field, the constraints it documents)
-_RESTX_TYPES: list[tuple[type[fields.Field], type[rx.Raw], tuple[str, ...]]] = [
+_RESTX_TYPES: list[tuple[type[fields.Field[Any]], type[rx.Raw], tuple[str, ...]]] = [
     (fields.Integer, rx.Integer, ("min", "max")),
     (fields.Number, rx.Float, ("min", "max")),
     (fields.Boolean, rx.Boolean, ()),
@@ -107,7 +107,7 @@ _RESTX_TYPES: list[tuple[type[fields.Field], type[rx.Raw], tuple[str, ...]]] = [
 ]
 
 
-def _constraints(field: fields.Field) -> dict[str, Any]:
+def _constraints(field: fields.Field[Any]) -> dict[str, Any]:
     """What the field's validators say, in flask-restx's keyword names."""
     found: dict[str, Any] = {}
     for v in field.validators:
@@ -122,7 +122,7 @@ def _constraints(field: fields.Field) -> dict[str, Any]:
     return found
 
 
-def _restx_field(field: fields.Field, doc: Field | None = None) -> Any:
+def _restx_field(field: fields.Field[Any], doc: Field | None = None) -> Any:
     """The flask-restx field that documents a marshmallow field."""
     kwargs: dict[str, Any] = {"required": bool(field.required), "readonly": field.dump_only or None}
     if doc is not None:
@@ -143,14 +143,27 @@ def _restx_field(field: fields.Field, doc: Field | None = None) -> Any:
     return cls(*args, **{k: v for k, v in kwargs.items() if v is not None})
 
 
-def query_param(field: fields.Field, description: str = "") -> dict[str, Any]:
+def query_param(field: fields.Field[Any], description: str = "") -> dict[str, Any]:
     """A Swagger 2.0 ``in: query`` parameter documenting *field*."""
     schema = dict(_restx_field(field).__schema__)
-    param: dict[str, Any] = {"in": "query", "description": description, "required": bool(field.required)}
+    param: dict[str, Any] = {
+        "in": "query",
+        "description": description,
+        "required": bool(field.required),
+    }
     if schema.get("type") == "array":
         param.update(type="array", items=schema["items"], collectionFormat="csv")
     else:
-        for key in ("type", "format", "minimum", "maximum", "minLength", "maxLength", "enum", "pattern"):
+        for key in (
+            "type",
+            "format",
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "enum",
+            "pattern",
+        ):
             if key in schema:
                 param[key] = schema[key]
     return param
@@ -175,7 +188,11 @@ class BaseInterfaces:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.model_name = cls.__dict__.get("model_name") or re.sub(r"Interfaces$", "", cls.__name__) or cls.__name__
+        cls.model_name = (
+            cls.__dict__.get("model_name")
+            or re.sub(r"Interfaces$", "", cls.__name__)
+            or cls.__name__
+        )
         declared: dict[str, Field] = {}
         for base in reversed(cls.__mro__):
             declared.update({k: v for k, v in vars(base).items() if isinstance(v, Field)})
@@ -183,7 +200,9 @@ class BaseInterfaces:
         for keys in (cls.create_model_keys, cls.update_model_keys):
             unknown = set(keys) - set(declared)
             if unknown:
-                raise TypeError(f"{cls.__name__}: model keys name no declared field: {sorted(unknown)}")
+                raise TypeError(
+                    f"{cls.__name__}: model keys name no declared field: {sorted(unknown)}"
+                )
 
         schema_cls = cls._schema_class()
         load_fields = [name for name, f in declared.items() if not f.field.dump_only]
@@ -210,7 +229,9 @@ class BaseInterfaces:
         name = self.model_name
         every = list(self.fields)
         self.model = api.model(name, self._model_fields(every))
-        create_keys = list(self.create_model_keys) or [k for k in every if not self.fields[k].field.dump_only]
+        create_keys = list(self.create_model_keys) or [
+            k for k in every if not self.fields[k].field.dump_only
+        ]
         update_keys = list(self.update_model_keys) or create_keys
         self.create_model = api.model(f"{name}Create", self._model_fields(create_keys))
         self.update_model = api.model(f"{name}Update", self._model_fields(update_keys))

@@ -1,6 +1,6 @@
 import pytest
-from marshmallow import ValidationError, fields
 from flask_restx import Namespace
+from marshmallow import ValidationError, fields
 
 from core import BaseInterfaces, Field
 from core.conftest import NoteInterfaces, notes
@@ -38,7 +38,7 @@ def test_schema_dumps_snake_case_as_camel_case() -> None:
         ({"title": 5}, "title"),  # wrong type
     ],
 )
-def test_create_schema_rejects(body: dict, key: str) -> None:
+def test_create_schema_rejects(body: dict[str, object], key: str) -> None:
     with pytest.raises(ValidationError) as info:
         NoteInterfaces.create_schema.load(body)
     assert key in info.value.messages
@@ -71,7 +71,13 @@ def test_models_document_the_fields() -> None:
     props = model["properties"]
     assert set(props) == {"id", "title", "bodyText", "tags", "createdAt"}
     assert props["id"]["readOnly"] is True
-    assert props["title"] == {"type": "string", "description": "Title", "example": "Hi", "minLength": 1, "maxLength": 40}
+    assert props["title"] == {
+        "type": "string",
+        "description": "Title",
+        "example": "Hi",
+        "minLength": 1,
+        "maxLength": 40,
+    }
     assert props["bodyText"]["x-nullable"] is True
     assert props["tags"]["type"] == "array" and props["tags"]["items"]["type"] == "string"
     assert props["createdAt"]["format"] == "date-time"
@@ -92,4 +98,11 @@ def test_response_models_wrap_the_envelope() -> None:
 def test_models_register_on_the_namespace() -> None:
     ns = Namespace("Other")
     NoteInterfaces(ns)
-    assert {"Note", "NoteCreate", "NoteUpdate", "NotePatch", "NoteResponse", "NoteListResponse"} <= set(ns.models)
+    assert {
+        "Note",
+        "NoteCreate",
+        "NoteUpdate",
+        "NotePatch",
+        "NoteResponse",
+        "NoteListResponse",
+    } <= set(ns.models)

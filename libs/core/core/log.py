@@ -80,7 +80,9 @@ def init_request_id(app: Flask) -> None:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
+                    "duration_ms": (
+                        round((time.perf_counter() - started) * 1000, 3) if started else None
+                    ),
                     "remote_addr": request.remote_addr,
                 },
             )

@@ -7,7 +7,9 @@ from flask.testing import FlaskClient
 from core.log import init_logging, is_valid_request_id
 
 
-@pytest.mark.parametrize("value", ["abc", "3f2b9c1e-4d5a-4b6c-8e7f-9a0b1c2d3e4f", "a.b_c:d-e", "x" * 128])
+@pytest.mark.parametrize(
+    "value", ["abc", "3f2b9c1e-4d5a-4b6c-8e7f-9a0b1c2d3e4f", "a.b_c:d-e", "x" * 128]
+)
 def test_well_formed_request_ids(value: str) -> None:
     assert is_valid_request_id(value)
 
@@ -35,18 +37,23 @@ def test_problems_carry_the_request_id(client: FlaskClient) -> None:
 
 
 def test_access_and_error_logs_are_json_with_the_request_id(
-    client: FlaskClient, capfd: pytest.CaptureFixture[str]
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    init_logging("INFO")
-    try:
-        client.get("/api/math-less-path", headers={"X-Request-ID": "trace-42"})
+    init_logging("WARNING")
+    [handler] = [h for h in logging.getLogger().handlers if getattr(h, "_core_json", False)]
+    with caplog.at_level(logging.INFO):
+        client.get("/api/nowhere", headers={"X-Request-ID": "trace-42"})
         client.get("/api/notes/boom", headers={"X-Request-ID": "trace-43"})
-    finally:
-        logging.getLogger().setLevel("WARNING")
-    records = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    records = [json.loads(handler.format(r)) for r in caplog.records]
     access = [r for r in records if r["logger"] == "core.access"]
-    assert {"method": "GET", "path": "/api/math-less-path", "status": 404, "request_id": "trace-42"}.items() <= access[0].items()
-    assert access[0]["duration_ms"] >= 0
+    assert {
+        "method": "GET",
+        "path": "/api/nowhere",
+        "status": 404,
+        "request_id": "trace-42",
+    }.items() <= access[0].items()
+    assert access[0]["duration_ms"] >= 0 and access[0]["level"] == "INFO"
+    assert access[1]["status"] == 500 and access[1]["request_id"] == "trace-43"
     [error] = [r for r in records if r["logger"] == "core.errors"]
     assert error["request_id"] == "trace-43" and error["level"] == "ERROR"
     assert "RuntimeError" in error["exc_info"]

@@ -20,7 +20,7 @@ from gunicorn.app.wsgiapp import WSGIApplication
 __all__ = ["serve"]
 
 
-class _Server(WSGIApplication):  # type: ignore[misc]
+class _Server(WSGIApplication):
     def __init__(self, app_uri: str, defaults: Mapping[str, Any]) -> None:
         self._app_uri = app_uri
         self._defaults = defaults

@@ -86,4 +86,3 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
         pytest.fail("db: this service's app has no database (Flask-SQLAlchemy extension).")
     with app.app_context():
         yield ext
-

@@ -8,9 +8,15 @@ def test_sum(client: FlaskClient) -> None:
     assert response.get_json() == {"data": {"result": 3}}
 
 
-@pytest.mark.parametrize(("a", "b", "result"), [("-4", "1", -3), ("+7", "0", 7), ("9007199254740991", "9007199254740991", 18014398509481982)])
+@pytest.mark.parametrize(
+    ("a", "b", "result"),
+    [("-4", "1", -3), ("+7", "0", 7), ("9007199254740991", "9007199254740991", 18014398509481982)],
+)
 def test_sum_of_edge_values(client: FlaskClient, a: str, b: str, result: int) -> None:
-    assert client.get("/api/math/sum", query_string={"a": a, "b": b}).get_json()["data"]["result"] == result
+    assert (
+        client.get("/api/math/sum", query_string={"a": a, "b": b}).get_json()["data"]["result"]
+        == result
+    )
 
 
 @pytest.mark.parametrize(
@@ -29,7 +35,9 @@ def test_sum_of_edge_values(client: FlaskClient, a: str, b: str, result: int) ->
         ("a=1&b=2&c=3", "c"),
     ],
 )
-def test_bad_arguments_are_400_naming_the_parameter(client: FlaskClient, query: str, parameter: str) -> None:
+def test_bad_arguments_are_400_naming_the_parameter(
+    client: FlaskClient, query: str, parameter: str
+) -> None:
     response = client.get(f"/api/math/sum?{query}")
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"

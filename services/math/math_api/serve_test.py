@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from math_api import serve as serve_module
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,7 +27,15 @@ def server() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "math_api.serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            serve_module.__name__,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -39,7 +49,9 @@ def server() -> Iterator[str]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stdout.read().decode() if process.stdout else ''}")
+                pytest.fail(
+                    f"gunicorn did not start: {process.stdout.read().decode() if process.stdout else ''}"
+                )
             time.sleep(0.1)
     yield url
     process.send_signal(signal.SIGTERM)
