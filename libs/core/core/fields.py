@@ -13,20 +13,43 @@ from typing import Any
 
 from marshmallow import fields
 
-__all__ = ["Integer", "UtcDateTime"]
+__all__ = ["Integer", "String", "UtcDateTime"]
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+INT64_MAX = 2**63 - 1
 
 
 class Integer(fields.Integer):
-    """An integer; from text, only an optional sign and ASCII digits."""
+    """A 64-bit integer; from text, only an optional sign and ASCII digits."""
+
+    default_error_messages = {"range": "Must be between -2^63+1 and 2^63-1."}
 
     def _validated(self, value: Any) -> int:
-        if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        if isinstance(value, bool) or (isinstance(value, str) and not _INTEGER.fullmatch(value)):
             raise self.make_error("invalid")
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._validated(value)
+        number: int = super()._validated(value)
+        if abs(number) > INT64_MAX:
+            raise self.make_error("range")
+        return number
+
+
+class String(fields.String):
+    """A string every database can store: no NUL character, valid Unicode."""
+
+    default_error_messages = {
+        "nul": "Must not contain a NUL character.",
+        "unicode": "Must be valid Unicode (no lone surrogates).",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("unicode") from None
+        return text
 
 
 class UtcDateTime(fields.DateTime):

@@ -1,0 +1,8 @@
+import pytest
+
+from entity_api.app import create_app
+
+
+@pytest.fixture
+def app_factory():  # type: ignore[no-untyped-def]
+    return create_app

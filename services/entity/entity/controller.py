@@ -1,0 +1,97 @@
+"""HTTP for entities: parse through the interfaces, call the service, respond."""
+
+from typing import Any
+
+from flask import request
+from flask_restx import Namespace, Resource
+
+from core import ApiResponse, accepts, responds
+from core.decorators import document_errors
+from core.etag import check_if_match, make_etag, not_modified
+from core.query import ListQuery, accepts_list_query
+from entity_api.db import db
+
+from .interfaces import EntityInterfaces
+from .model import Entity
+from .service import EntityService
+
+api = Namespace("Entity", description="Entities: the reference resource", path="/api/entities")
+entity = EntityInterfaces(api)
+
+# Ids are 32-bit in the database: larger ones cannot exist, so they are 404s.
+ID_ROUTE = "/<int(max=2147483647):entity_id>"
+
+
+def service() -> EntityService:
+    return EntityService(db.session)
+
+
+def etag(row: Entity) -> str:
+    return make_etag(row.id, row.version)
+
+
+def location(row: Entity) -> str:
+    """The new row's URL: this (list) URL plus its id."""
+    return f"{request.base_url.rstrip('/')}/{row.id}"
+
+
+@api.route("")
+class EntityListResource(Resource):
+    @accepts_list_query(entity)
+    @responds(entity.many)
+    def get(self, query: ListQuery) -> ApiResponse:
+        """List entities"""
+        return ApiResponse(service().list(query))
+
+    @accepts(entity.create)
+    @responds(entity.single, 201)
+    def post(self, body: dict[str, Any]) -> ApiResponse:
+        """Create an entity"""
+        created = service().create(body)
+        return ApiResponse(
+            created, 201, headers={"Location": location(created), "ETag": etag(created)}
+        )
+
+
+@api.route(ID_ROUTE)
+@api.param("entity_id", "Entity identifier")
+class EntityResource(Resource):
+    @document_errors(entity.single, 404)
+    @api.response(304, "Not Modified (If-None-Match names the current ETag)")
+    @responds(entity.single)
+    def get(self, entity_id: int) -> ApiResponse:
+        """Get an entity"""
+        found = service().get(entity_id)
+        tag = etag(found)
+        if not_modified(tag):
+            return ApiResponse(None, 304, headers={"ETag": tag})
+        return ApiResponse(found, headers={"ETag": tag})
+
+    @document_errors(entity.single, 404, 412)
+    @accepts(entity.update)
+    @responds(entity.single)
+    def put(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
+        """Replace an entity's updatable fields"""
+        found = service().get(entity_id)
+        check_if_match(etag(found))
+        changed = service().replace(found, body)
+        return ApiResponse(changed, headers={"ETag": etag(changed)})
+
+    @document_errors(entity.single, 404, 412)
+    @accepts(entity.patch)
+    @responds(entity.single)
+    def patch(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
+        """Change some fields of an entity"""
+        found = service().get(entity_id)
+        check_if_match(etag(found))
+        changed = service().patch(found, body)
+        return ApiResponse(changed, headers={"ETag": etag(changed)})
+
+    @document_errors(entity.single, 404, 412)
+    @api.response(204, "Deleted")
+    def delete(self, entity_id: int) -> ApiResponse:
+        """Delete an entity"""
+        found = service().get(entity_id)
+        check_if_match(etag(found))
+        service().delete(found)
+        return ApiResponse(None, 204)

@@ -1,0 +1,65 @@
+"""Entity operations, free of HTTP: plain values and `Entity` rows in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core import NotFound, Page, PreconditionFailed
+from core.query import ListQuery, paginate
+
+from .interfaces import EntityInterfaces
+from .model import Entity, utcnow
+
+UPDATABLE = tuple(EntityInterfaces.update_model_keys)
+
+
+class EntityService:
+    def __init__(self, session: Session | scoped_session[Session]) -> None:
+        self.session = session
+
+    def list(self, query: ListQuery) -> Page:
+        return paginate(self.session, Entity, query)  # type: ignore[arg-type]
+
+    def get(self, entity_id: int) -> Entity:
+        entity = self.session.get(Entity, entity_id)
+        if entity is None:
+            raise NotFound(f"Entity {entity_id} does not exist.")
+        return entity
+
+    def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> Entity:
+        entity = Entity(**attributes, owner_id=owner_id)
+        self.session.add(entity)
+        self.session.commit()
+        return entity
+
+    def replace(self, entity: Entity, attributes: Mapping[str, Any]) -> Entity:
+        """Set every updatable field: those not given become empty."""
+        return self._change(entity, {key: attributes.get(key) for key in UPDATABLE})
+
+    def patch(self, entity: Entity, changes: Mapping[str, Any]) -> Entity:
+        """Set the given fields only."""
+        return self._change(entity, changes)
+
+    def delete(self, entity: Entity) -> None:
+        self.session.delete(entity)
+        self._commit()
+
+    def _change(self, entity: Entity, changes: Mapping[str, Any]) -> Entity:
+        for key, value in changes.items():
+            setattr(entity, key, value)
+        entity.updated_at = utcnow()
+        self._commit()
+        return entity
+
+    def _commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise PreconditionFailed(
+                "The entity was changed or deleted by another request; read it again."
+            ) from None

@@ -1,0 +1,1 @@
+"""The entity service: CRUD on entities, the reference for new services."""
