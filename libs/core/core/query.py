@@ -29,10 +29,11 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from flask import request
 from marshmallow import ValidationError, fields
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from werkzeug.datastructures import MultiDict
 
 from .errors import BadRequest
+from .fields import Integer
 from .interfaces import BaseInterfaces, Field, camel_case, query_param
 from .response import Page
 
@@ -128,7 +129,9 @@ class ListQuerySpec:
                 )
             self.operators[camel_case(name)] = ops
             # The field parses filter values; its validators are for bodies.
-            parser = copy.copy(f.field)
+            # Integers are parsed strictly (64-bit, digits only) whatever
+            # Integer field was declared: the database must never see more.
+            parser = Integer() if isinstance(f.field, fields.Integer) else copy.copy(f.field)
             parser.validators = []
             self._parsers[camel_case(name)] = parser
         self._tiebreak = "id" if "id" in declared else None
@@ -333,7 +336,7 @@ def conditions(model: type[Any], query: ListQuery) -> list[sa.ColumnElement[bool
 
 
 def paginate(
-    session: Session,
+    session: Session | scoped_session[Any],
     model: type[Any],
     query: ListQuery,
     *,

@@ -18,11 +18,11 @@ UPDATABLE = tuple(EntityInterfaces.update_model_keys)
 
 
 class EntityService:
-    def __init__(self, session: Session | scoped_session[Session]) -> None:
+    def __init__(self, session: Session | scoped_session[Any]) -> None:
         self.session = session
 
     def list(self, query: ListQuery) -> Page:
-        return paginate(self.session, Entity, query)  # type: ignore[arg-type]
+        return paginate(self.session, Entity, query)
 
     def get(self, entity_id: int) -> Entity:
         entity = self.session.get(Entity, entity_id)
