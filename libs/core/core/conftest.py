@@ -48,13 +48,22 @@ class Note(db.Model):  # type: ignore[name-defined]
 
 
 class NoteInterfaces(BaseInterfaces):
-    id = Field(fields.Integer(dump_only=True), "Identifier", example=1)
-    title = Field(
-        fields.String(required=True, validate=validate.Length(1, 40)), "Title", example="Hi"
+    id = Field(
+        fields.Integer(dump_only=True), "Identifier", example=1, sortable=True, filterable=True
     )
-    body_text = Field(fields.String(allow_none=True, validate=validate.Length(max=200)), "Body")
+    title = Field(
+        fields.String(required=True, validate=validate.Length(1, 40)),
+        "Title",
+        example="Hi",
+        sortable=True,
+        filterable=("eq", "contains"),
+        searchable=True,
+    )
+    body_text = Field(
+        fields.String(allow_none=True, validate=validate.Length(max=200)), "Body", searchable=True
+    )
     tags = Field(fields.List(fields.String(), load_default=list), "Tags")
-    created_at = Field(UtcDateTime(dump_only=True), "Creation time")
+    created_at = Field(UtcDateTime(dump_only=True), "Creation time", sortable=True, filterable=True)
     create_model_keys = ["title", "body_text", "tags"]
     update_model_keys = ["title", "body_text"]
 

@@ -71,4 +71,7 @@ class UtcDateTime(fields.DateTime):
         loaded = super()._deserialize(value, attr, data, **kwargs)
         if loaded.tzinfo is None:
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
-        return loaded.astimezone(dt.UTC)
+        try:
+            return loaded.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None

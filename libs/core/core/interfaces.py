@@ -44,7 +44,12 @@ from flask_restx import fields as rx
 from flask_restx.model import Model
 from marshmallow import RAISE, Schema, fields, validate
 
-__all__ = ["BaseInterfaces", "Field", "Shape", "camel_case"]
+from .fields import INT64_MAX, Integer, String
+
+__all__ = ["NO_NUL_PATTERN", "BaseInterfaces", "Field", "Shape", "camel_case"]
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+"""Documents `core.fields.String`'s refusal of NUL characters."""
 
 
 def camel_case(name: str) -> str:
@@ -137,6 +142,13 @@ def _restx_field(field: fields.Field[Any], doc: Field | None = None) -> Any:
                 constraints = _constraints(field)
                 cls = restx_type
                 kwargs.update((k, constraints.get(k)) for k in documented)
+                if isinstance(field, String) and not kwargs.get("pattern"):
+                    kwargs["pattern"] = NO_NUL_PATTERN
+                if isinstance(field, Integer):  # what it accepts: 64 bits
+                    if kwargs["min"] is None:
+                        kwargs["min"] = -INT64_MAX
+                    if kwargs["max"] is None:
+                        kwargs["max"] = INT64_MAX
                 break
     if field.allow_none:
         cls = type(f"Nullable{cls.__name__}", (_Nullable, cls), {})
@@ -233,10 +245,12 @@ class BaseInterfaces:
             k for k in every if not self.fields[k].field.dump_only
         ]
         update_keys = list(self.update_model_keys) or create_keys
-        self.create_model = api.model(f"{name}Create", self._model_fields(create_keys))
-        self.update_model = api.model(f"{name}Update", self._model_fields(update_keys))
+        # Input models are strict (additionalProperties: false): the schemas
+        # reject unknown fields, and the docs say so.
+        self.create_model = api.model(f"{name}Create", self._model_fields(create_keys), strict=True)
+        self.update_model = api.model(f"{name}Update", self._model_fields(update_keys), strict=True)
         self.patch_model = api.model(
-            f"{name}Patch", {**self._model_fields(update_keys, required=False)}
+            f"{name}Patch", self._model_fields(update_keys, required=False), strict=True
         )
         self.single_response_model = api.model(
             f"{name}Response", {"data": rx.Nested(self.model, required=True)}

@@ -34,7 +34,7 @@ from werkzeug.datastructures import MultiDict
 
 from .errors import BadRequest
 from .fields import Integer
-from .interfaces import BaseInterfaces, Field, camel_case, query_param
+from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query_param
 from .response import Page
 
 __all__ = [
@@ -52,7 +52,7 @@ _STRING_OPERATORS = ("eq", "ne", "in", "contains")
 _BOOLEAN_OPERATORS = ("eq", "ne")
 _FILTER = re.compile(r"filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?")
 MAX_IN_VALUES = 100
-MAX_SEARCH_TERMS = 10
+MAX_SEARCH_LENGTH = 256
 MAX_PAGE = 10**9
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -185,18 +185,16 @@ class ListQuerySpec:
                 allowed = ", ".join(sorted(self.sortable))
                 raise _bad("sort", f"Cannot sort by '{wire}'; sortable fields: {allowed}.")
             name = self.wire_names[wire]
-            if any(name == seen for seen, _ in out):
-                raise _bad("sort", f"'{wire}' is given more than once.")
-            out.append((name, descending))
+            if all(name != seen for seen, _ in out):  # a repeat changes nothing
+                out.append((name, descending))
         return tuple(out)
 
     def _search(self, value: str) -> tuple[str, ...]:
         if not self.searchable:
             raise _bad("search", "This list cannot be searched.")
-        terms = tuple(value.split())
-        if len(terms) > MAX_SEARCH_TERMS:
-            raise _bad("search", f"At most {MAX_SEARCH_TERMS} terms.")
-        return terms
+        if len(value) > MAX_SEARCH_LENGTH:
+            raise _bad("search", f"At most {MAX_SEARCH_LENGTH} characters.")
+        return tuple(value.split())
 
     def _filter(self, key: str, wire: str, op: str, raw: str) -> Filter:
         if wire not in self.operators:
@@ -244,9 +242,11 @@ class ListQuerySpec:
             },
         }
         if self.sortable:
+            one = "-?(" + "|".join(sorted(self.sortable)) + ")"
             params["sort"] = {
                 "in": "query",
                 "type": "string",
+                "pattern": f"^{one}(,{one})*$",
                 "description": "Comma-separated fields, '-' for descending; ties by id. "
                 f"Sortable: {', '.join(sorted(self.sortable))}.",
             }
@@ -255,6 +255,8 @@ class ListQuerySpec:
             params["search"] = {
                 "in": "query",
                 "type": "string",
+                "maxLength": MAX_SEARCH_LENGTH,
+                "pattern": NO_NUL_PATTERN,
                 "description": f"Space-separated terms; each must match (case-insensitive) {names}.",
             }
         declared: Mapping[str, Field] = self.interfaces.fields
@@ -270,10 +272,11 @@ class ListQuerySpec:
                         "type": "array",
                         "items": {k: v for k, v in base.items() if k not in ("in", "description")},
                         "collectionFormat": "csv",
+                        "minItems": 1,
                         "maxItems": MAX_IN_VALUES,
                     }
                 elif op == "contains":
-                    param = {"in": "query", "type": "string"}
+                    param = {"in": "query", "type": "string", "pattern": NO_NUL_PATTERN}
                 what = f.description or wire
                 param["description"] = f"Filter: {what} {op} the value."
                 params[f"filter[{wire}]" if op == "eq" else f"filter[{wire}][{op}]"] = param
@@ -299,25 +302,41 @@ def accepts_list_query(interfaces: BaseInterfaces, **spec_options: Any) -> Calla
 # -- SQL -------------------------------------------------------------------------
 
 
+def _bind(column: Any, value: Any) -> Any:
+    """Bind *value* for comparison with *column*.
+
+    Integers are bound as 64-bit whatever the column's width: PostgreSQL would
+    cast a bind of a 32-bit column's type and fail on a larger value, where
+    the comparison itself is well defined (nothing is greater than it).
+    """
+    if isinstance(getattr(column, "type", None), sa.Integer):
+        return sa.bindparam(None, value, type_=sa.BigInteger, expanding=isinstance(value, tuple))
+    return value
+
+
 def _condition(column: Any, f: Filter) -> sa.ColumnElement[bool]:
+    value = _bind(column, f.value)
+    condition: Any
     match f.op:
         case "eq":
-            return cast(sa.ColumnElement[bool], column == f.value)
+            condition = column == value
         case "ne":
-            return cast(sa.ColumnElement[bool], column != f.value)
+            condition = column != value
         case "lt":
-            return cast(sa.ColumnElement[bool], column < f.value)
+            condition = column < value
         case "lte":
-            return cast(sa.ColumnElement[bool], column <= f.value)
+            condition = column <= value
         case "gt":
-            return cast(sa.ColumnElement[bool], column > f.value)
+            condition = column > value
         case "gte":
-            return cast(sa.ColumnElement[bool], column >= f.value)
+            condition = column >= value
         case "in":
-            return cast(sa.ColumnElement[bool], column.in_(f.value))
+            condition = column.in_(value)
         case "contains":
-            return cast(sa.ColumnElement[bool], column.icontains(f.value, autoescape=True))
-    raise ValueError(f"unknown operator {f.op!r}")
+            condition = column.icontains(f.value, autoescape=True)
+        case _:
+            raise ValueError(f"unknown operator {f.op!r}")
+    return cast(sa.ColumnElement[bool], condition)
 
 
 def conditions(model: type[Any], query: ListQuery) -> list[sa.ColumnElement[bool]]:

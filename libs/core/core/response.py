@@ -51,8 +51,10 @@ class ApiResponse:
     def to_response(self) -> Response:
         body, headers = envelope(self.value)
         headers.update(self.headers)
-        if self.status == 204 or self.status == 304:
-            return Response(status=self.status, headers=headers)
+        if self.status in (204, 304):
+            response = Response(status=self.status, headers=headers)
+            del response.headers["Content-Type"]  # no body, so no media type
+            return response
         return Response(
             orjson.dumps(body), status=self.status, headers=headers, mimetype=JSON_MIMETYPE
         )

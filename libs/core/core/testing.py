@@ -4,6 +4,9 @@ Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
 A service's ``conftest.py`` provides one fixture, ``app_factory``, its
 ``create_app``; the plugin builds the app from it in the ``test`` environment.
 
+`running_server` starts a service's ``serve`` module under real gunicorn on a
+free port, for tests that need real HTTP.
+
 Databases: each test process gets a database of its own, an SQLite file in a
 temporary folder, or, when ``DATABASE_URL`` names PostgreSQL, a schema of its
 own in that database (dropped at the end), so parallel test processes never
@@ -13,9 +16,16 @@ deleted, so each test starts from empty tables and may commit freely.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 import sqlalchemy as sa
@@ -86,3 +96,53 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
         pytest.fail("db: this service's app has no database (Flask-SQLAlchemy extension).")
     with app.app_context():
         yield ext
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(
+    serve_module: str, *, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> Iterator[str]:
+    """Run ``python -m <serve_module>`` (gunicorn) on a free port; yield its URL.
+
+    On exit the master gets SIGTERM and must stop within the graceful timeout;
+    it is killed (and the test fails) otherwise.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", serve_module, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"{serve_module} did not start:\n{output}")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"{serve_module} did not stop on SIGTERM")
+        if process.stdout:
+            process.stdout.close()
+        assert code == 0, f"{serve_module} exited with {code}"

@@ -259,6 +259,9 @@ def test_filters(client: FlaskClient) -> None:
     assert ids(f"filter[createdAt][gte]={two['createdAt']}") == [two["id"], three["id"]]
     assert ids("filter[createdAt][lt]=2000-01-01T00:00:00Z") == []
     assert ids("filter[name][in]=Beta,alpha_two") == [two["id"], three["id"]]
+    # Beyond the 32-bit id column, yet a well-defined comparison (no 500 on PostgreSQL).
+    assert ids("filter[id][gte]=9223372036854775806") == []
+    assert ids(f"filter[id][in]=9223372036854775806,{one['id']}") == [one["id"]]
 
 
 def test_search_needs_every_term(client: FlaskClient) -> None:
@@ -287,7 +290,6 @@ def test_search_needs_every_term(client: FlaskClient) -> None:
         ("pageSize=101", "pageSize"),
         ("pageSize=1.5", "pageSize"),
         ("sort=colour", "sort"),
-        ("sort=name,name", "sort"),
         ("sort=", "sort"),
         ("sort=ownerId", "sort"),
         ("filter[colour]=red", "filter[colour]"),

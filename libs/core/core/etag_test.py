@@ -1,0 +1,35 @@
+import pytest
+from flask import Flask
+
+from core import PreconditionFailed
+from core.etag import check_if_match, make_etag, not_modified
+
+
+def test_make_etag_is_quoted_and_strong() -> None:
+    assert make_etag(7, 3) == '"7-3"'
+
+
+@pytest.mark.parametrize("header", [None, '"7-3"', '"1-1", "7-3"', "*"])
+def test_if_match_passes(app: Flask, header: str | None) -> None:
+    headers = {"If-Match": header} if header else {}
+    with app.test_request_context("/", headers=headers):
+        check_if_match('"7-3"')
+
+
+@pytest.mark.parametrize("header", ['"7-2"', 'W/"7-3"', '"7"'])
+def test_if_match_fails_with_412(app: Flask, header: str) -> None:
+    with (
+        app.test_request_context("/", headers={"If-Match": header}),
+        pytest.raises(PreconditionFailed),
+    ):
+        check_if_match('"7-3"')
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [(None, False), ('"7-3"', True), ('W/"7-3"', True), ("*", True), ('"7-2"', False)],
+)
+def test_if_none_match(app: Flask, header: str | None, expected: bool) -> None:
+    headers = {"If-None-Match": header} if header else {}
+    with app.test_request_context("/", headers=headers):
+        assert not_modified('"7-3"') is expected

@@ -1,0 +1,132 @@
+"""List queries, generic: parsed from a declaration, run against a real database."""
+
+import datetime as dt
+
+import pytest
+from flask_sqlalchemy import SQLAlchemy
+from marshmallow import fields
+from werkzeug.datastructures import MultiDict
+
+from core import BadRequest, BaseInterfaces, Field
+from core.conftest import Note, NoteInterfaces
+from core.query import Filter, ListQuery, ListQuerySpec, paginate
+
+spec = ListQuerySpec(NoteInterfaces, default_page_size=10, max_page_size=50)
+
+
+def parse(**args: str) -> ListQuery:
+    return spec.parse(MultiDict(args))
+
+
+def test_defaults() -> None:
+    query = parse()
+    assert (query.page, query.page_size, query.filters, query.search) == (1, 10, (), ())
+    assert query.sort == (("id", False),)  # ties broken by id, always
+
+
+def test_the_declaration_decides_what_is_allowed() -> None:
+    assert spec.sortable == {"id", "title", "createdAt"}
+    assert spec.operators == {
+        "id": ("eq", "ne", "lt", "lte", "gt", "gte", "in"),
+        "title": ("eq", "contains"),
+        "createdAt": ("eq", "ne", "lt", "lte", "gt", "gte", "in"),
+    }
+    assert spec.searchable == ("title", "body_text")
+
+
+def test_parses_everything_into_plain_values() -> None:
+    query = parse(
+        page="3",
+        pageSize="50",
+        sort="-createdAt,title",
+        search="  red   fox ",
+        **{"filter[id][in]": "1,2", "filter[createdAt][gte]": "2026-01-01T01:00:00+01:00"},
+    )
+    assert (query.page, query.page_size, query.offset) == (3, 50, 100)
+    assert query.sort == (("created_at", True), ("title", False), ("id", False))
+    assert query.search == ("red", "fox")
+    assert query.filters == (
+        Filter("id", "in", (1, 2)),
+        Filter("created_at", "gte", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "parameter"),
+    [
+        ({"pageSize": "51"}, "pageSize"),
+        ({"page": "0"}, "page"),
+        ({"page": "99999999999"}, "page"),
+        ({"sort": "bodyText"}, "sort"),
+        ({"sort": "-"}, "sort"),
+        ({"filter[bodyText]": "x"}, "filter[bodyText]"),
+        ({"filter[title][ne]": "x"}, "filter[title][ne]"),
+        ({"filter[id][in]": ",".join(["1"] * 101)}, "filter[id][in]"),
+        ({"filter[id]": "1.0"}, "filter[id]"),
+        ({"filter[createdAt]": "0001-01-01T00:00:00+01:00"}, "filter[createdAt]"),
+        ({"search": "x" * 257}, "search"),
+        ({"filter": "x"}, "filter"),
+        ({"filter[id][eq][x]": "1"}, "filter[id][eq][x]"),
+    ],
+)
+def test_rejects_naming_the_parameter(args: dict[str, str], parameter: str) -> None:
+    with pytest.raises(BadRequest) as info:
+        parse(**args)
+    assert info.value.errors[0]["parameter"] == parameter
+
+
+def test_repeated_parameters_are_rejected() -> None:
+    with pytest.raises(BadRequest):
+        spec.parse(MultiDict([("page", "1"), ("page", "2")]))
+
+
+def test_unknown_operators_in_a_declaration_fail_at_once() -> None:
+    class Odd(BaseInterfaces):
+        size = Field(fields.Integer(), filterable=("eq", "near"))
+
+    with pytest.raises(TypeError, match="near"):
+        ListQuerySpec(Odd)
+
+
+def test_documents_each_parameter() -> None:
+    params = spec.params()
+    assert set(params) == {
+        "page", "pageSize", "sort", "search",
+        "filter[id]", "filter[id][ne]", "filter[id][lt]", "filter[id][lte]",
+        "filter[id][gt]", "filter[id][gte]", "filter[id][in]",
+        "filter[title]", "filter[title][contains]",
+        "filter[createdAt]", "filter[createdAt][ne]", "filter[createdAt][lt]",
+        "filter[createdAt][lte]", "filter[createdAt][gt]", "filter[createdAt][gte]",
+        "filter[createdAt][in]",
+    }  # fmt: skip
+    assert params["pageSize"]["maximum"] == 50 and params["pageSize"]["default"] == 10
+    assert params["filter[id][in]"]["type"] == "array"
+    assert params["filter[id][in]"]["items"]["type"] == "integer"
+    assert params["sort"]["pattern"] == "^-?(createdAt|id|title)(,-?(createdAt|id|title))*$"
+
+
+def test_paginate_counts_and_pages_in_the_database(db: SQLAlchemy) -> None:
+    for title, body in [
+        ("red fox", "quick"),
+        ("Red hen", None),
+        ("blue fox", "red"),
+        ("50% off", "x"),
+    ]:
+        db.session.add(Note(title=title, body_text=body))
+    db.session.commit()
+
+    def titles(**args: str) -> tuple[list[str], int]:
+        page = paginate(db.session, Note, parse(**args))
+        return [n.title for n in page.items], page.total
+
+    assert titles(pageSize="2") == (["red fox", "Red hen"], 4)
+    assert titles(pageSize="2", page="2") == (["blue fox", "50% off"], 4)
+    assert titles(sort="-title", **{"filter[title][contains]": "fox"}) == (
+        ["red fox", "blue fox"],
+        2,
+    )
+    assert titles(search="RED") == (["red fox", "Red hen", "blue fox"], 3)
+    assert titles(search="red fox") == (["red fox", "blue fox"], 2)
+    assert titles(**{"filter[title][contains]": "%"}) == (["50% off"], 1)
+    assert titles(**{"filter[title][contains]": "_"}) == ([], 0)
+    assert titles(**{"filter[title]": "Red hen"}) == (["Red hen"], 1)

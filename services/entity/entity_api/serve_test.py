@@ -1,0 +1,79 @@
+"""The entity service under real gunicorn, as ``services/entity:serve`` runs it."""
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import entity.model  # noqa: F401  (the tables)
+from core.testing import running_server
+from entity_api import serve as serve_module
+from entity_api.db import db
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
+    engine = sa.create_engine(database_url)
+    db.metadata.create_all(engine)
+    engine.dispose()
+    with running_server(serve_module.__name__, env={"DATABASE_URL": database_url}) as url:
+        yield url
+
+
+def call(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            raw = response.read()
+            return response.status, dict(response.headers), json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, dict(error.headers), json.loads(raw) if raw else None
+
+
+def test_crud_over_http(server: str) -> None:
+    status, headers, body = call("POST", f"{server}/api/entities", {"name": "Over HTTP"})
+    assert status == 201
+    location = headers["Location"]
+    assert location == f"{server}/api/entities/{body['data']['id']}"
+    status, headers, body = call("GET", location)
+    assert status == 200 and body["data"]["name"] == "Over HTTP"
+    etag = headers["ETag"]
+    assert call("GET", location, headers={"If-None-Match": etag})[0] == 304
+    status, _, body = call("PATCH", location, {"purpose": "p"}, {"If-Match": etag})
+    assert status == 200 and body["data"]["purpose"] == "p"
+    assert call("PATCH", location, {"purpose": "q"}, {"If-Match": etag})[0] == 412
+    status, headers, body = call("GET", f"{server}/api/entities?filter[name][contains]=http")
+    assert status == 200 and body["meta"]["total"] == 1 and headers["X-Total-Count"] == "1"
+    assert call("DELETE", location)[0] == 204
+    assert call("GET", location)[0] == 404
+
+
+def test_errors_over_http_are_problems(server: str) -> None:
+    status, headers, body = call("POST", f"{server}/api/entities", {"name": ""})
+    assert status == 422 and headers["Content-Type"] == "application/problem+json"
+    assert body["errors"][0]["pointer"] == "/name"
+    status, headers, body = call("GET", f"{server}/api/entities?pageSize=1000")
+    assert status == 400 and body["errors"][0]["parameter"] == "pageSize"
+
+
+def test_prod_refuses_to_start_without_a_database_url() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from entity_api.app import create_app; create_app('prod')"],
+        env={"PATH": "", "PYTHONPATH": ":".join(sys.path), "SECRET_KEY": "not-the-default"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "refuses to start without DATABASE_URL" in result.stderr
