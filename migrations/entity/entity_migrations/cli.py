@@ -13,11 +13,11 @@ from pathlib import Path
 
 from alembic.config import CommandLine, Config
 
-from entity_api.db import LOCAL_DATABASE_URL
+from entity_api.db import local_database_url
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or LOCAL_DATABASE_URL
+    return os.environ.get("DATABASE_URL") or local_database_url()
 
 
 def make_config(url: str | None = None) -> Config:

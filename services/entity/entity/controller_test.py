@@ -34,7 +34,7 @@ def test_create_returns_201_location_and_etag(client: FlaskClient) -> None:
     data = response.get_json()["data"]
     assert set(data) == {"id", "name", "purpose", "ownerId", "createdAt", "updatedAt"}
     assert (data["name"], data["purpose"], data["ownerId"]) == ("First", "Testing", None)
-    assert data["createdAt"].endswith("Z") and data["updatedAt"].endswith("Z")
+    assert data["createdAt"].endswith("Z") and data["updatedAt"] == data["createdAt"]
     assert response.headers["Location"] == f"http://localhost/api/entities/{data['id']}"
     assert response.headers["ETag"] == f'"{data["id"]}-1"'
     assert client.get(response.headers["Location"]).get_json()["data"] == data

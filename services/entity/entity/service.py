@@ -31,7 +31,8 @@ class EntityService:
         return entity
 
     def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> Entity:
-        entity = Entity(**attributes, owner_id=owner_id)
+        now = utcnow()
+        entity = Entity(**attributes, owner_id=owner_id, created_at=now, updated_at=now)
         self.session.add(entity)
         self.session.commit()
         return entity

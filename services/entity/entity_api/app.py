@@ -7,7 +7,7 @@ from flask import Flask
 
 from core import ApiFlask, build_app
 from entity import register_routes as register_entity
-from entity_api.db import LOCAL_DATABASE_URL, db
+from entity_api.db import db, local_database_url
 
 
 def register_routes(api: ApiFlask, app: Flask) -> None:
@@ -22,7 +22,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
         description="CRUD on entities: the reference entity service.",
         register_routes=register_routes,
         db=db,
-        local_database_url=LOCAL_DATABASE_URL,
+        local_database_url=local_database_url(),
         env=env,
         overrides=overrides,
     )

@@ -5,6 +5,8 @@ Nothing is connected at import time; `create_app` binds it to an app.
 session holds, not reloaded in a second transaction.
 """
 
+import os
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
@@ -15,6 +17,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
-# The dev default when DATABASE_URL is unset: a file in the working directory,
-# shared by the service and its migrations (migrations/entity).
-LOCAL_DATABASE_URL = "sqlite:///entity.db"
+
+def local_database_url() -> str:
+    """The dev database when ``DATABASE_URL`` is unset: ``entity.db`` in the
+    working directory (the repository root under ``./pants run``), shared by
+    the service and its migrations. Absolute, because Flask-SQLAlchemy would
+    put a relative SQLite path in the app's instance folder."""
+    return "sqlite:///" + os.path.join(os.getcwd(), "entity.db")
