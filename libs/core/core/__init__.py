@@ -11,17 +11,21 @@ The public surface, by topic:
 """
 
 from .api import ApiFlask as ApiFlask
+from .app import base_app as base_app
 from .app import build_app as build_app
 from .decorators import accepts as accepts
 from .decorators import accepts_query as accepts_query
 from .decorators import responds as responds
 from .errors import ApiException as ApiException
+from .errors import BadGateway as BadGateway
 from .errors import BadRequest as BadRequest
 from .errors import Conflict as Conflict
 from .errors import Forbidden as Forbidden
+from .errors import GatewayTimeout as GatewayTimeout
 from .errors import NotFound as NotFound
 from .errors import PayloadTooLarge as PayloadTooLarge
 from .errors import PreconditionFailed as PreconditionFailed
+from .errors import ServiceUnavailable as ServiceUnavailable
 from .errors import TooManyRequests as TooManyRequests
 from .errors import Unauthorized as Unauthorized
 from .errors import UnprocessableEntity as UnprocessableEntity

@@ -1,11 +1,12 @@
 """`build_app`: what every service's ``create_app`` shares.
 
-A service's factory names itself and its routes; `build_app` does the rest, in
-this order: configuration (`core.config`), JSON logs and request ids
-(`core.log`), the database extension if the service has one, the `ApiFlask`
-with Swagger UI at ``/`` and the swagger JSON at ``/swagger``, the service's
-routes, ``/healthz``, and the problem+json error handler for everything
-outside the API's own routes. Nothing is built at import time.
+A service's factory names itself and its routes; `build_app` does the rest.
+`base_app` is everything but the API, in this order: configuration
+(`core.config`), JSON logs and request ids (`core.log`), trusted proxy
+headers, the database extension if the service has one, ``/healthz``, and the
+problem+json error handler for everything outside the API's own routes.
+`build_app` adds the `ApiFlask`, with Swagger UI at ``/`` and the swagger JSON
+at ``/swagger``, and the service's routes. Nothing is built at import time.
 """
 
 from __future__ import annotations
@@ -16,15 +17,64 @@ from typing import Any
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .api import ApiFlask
 from .config import configure
+from .database import use_unicode_lower_in_sqlite
 from .errors import problem_response
 from .log import init_logging, init_request_id
 
-__all__ = ["RegisterRoutes", "build_app"]
+__all__ = ["RegisterRoutes", "base_app", "build_app"]
 
 RegisterRoutes = Callable[[ApiFlask, Flask], None]
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """``<int:...>`` with ASCII digits only (werkzeug's takes any Unicode digit)."""
+
+    regex = r"[0-9]+"
+
+
+def base_app(
+    import_name: str,
+    *,
+    db: SQLAlchemy | None = None,
+    local_database_url: str | None = None,
+    env: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Flask:
+    """A configured Flask app with logs, request ids, health and problem errors."""
+    app = Flask(import_name)
+    app.url_map.converters["int"] = AsciiIntegerConverter
+    configure(
+        app,
+        env,
+        defaults=defaults,
+        overrides=overrides,
+        local_database_url=local_database_url if db else None,
+    )
+    init_logging(app.config["LOG_LEVEL"])
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    init_request_id(app)
+    if db is not None:
+        use_unicode_lower_in_sqlite()
+        db.init_app(app)
+
+    @app.get("/healthz")
+    def healthz() -> tuple[str, int, dict[str, str]]:
+        """Liveness: the process answers."""
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(Exception, problem_response)
+    return app
 
 
 def build_app(
@@ -37,24 +87,18 @@ def build_app(
     db: SQLAlchemy | None = None,
     local_database_url: str | None = None,
     env: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Flask:
     """Build a service's Flask app; see the module docstring for the order."""
-    app = Flask(import_name)
-    configure(app, env, overrides=overrides, local_database_url=local_database_url if db else None)
-    init_logging(app.config["LOG_LEVEL"])
-    init_request_id(app)
-    if db is not None:
-        db.init_app(app)
-
+    app = base_app(
+        import_name,
+        db=db,
+        local_database_url=local_database_url,
+        env=env,
+        defaults=defaults,
+        overrides=overrides,
+    )
     api = ApiFlask(app, title=title, version=version, description=description)
     register_routes(api, app)
-
-    @app.get("/healthz")
-    def healthz() -> tuple[str, int, dict[str, str]]:
-        """Liveness: the process answers."""
-        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
-
-    app.register_error_handler(HTTPException, problem_response)
-    app.register_error_handler(Exception, problem_response)
     return app

@@ -3,9 +3,13 @@
 The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
 ``APP_ENV`` variable or by the caller. Variables then override settings by name:
 
-- ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``;
+- ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``, ``TRUSTED_PROXY_HOPS``;
 - ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
-- any ``FLASK_<NAME>`` -> ``<NAME>`` (values parsed as JSON where they parse).
+- every setting the service declares in its own defaults, by the same name;
+- any ``FLASK_<NAME>`` -> ``<NAME>``.
+
+Values are parsed as JSON where they parse (``2.5``, ``{"a": 1}``), else kept
+as text.
 
 Explicit overrides (tests, embedding) come last. ``prod`` refuses to start with
 the default secret, or without ``DATABASE_URL`` for a service with a database.
@@ -36,6 +40,9 @@ _DEFAULTS: dict[str, Any] = {
     "RESTX_MASK_SWAGGER": False,  # no X-Fields header in the docs
     "RESTX_ERROR_404_HELP": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # X-Forwarded-* headers are trusted from this many proxies in front (the
+    # gateway is one); 0 trusts none.
+    "TRUSTED_PROXY_HOPS": 0,
 }
 
 ENVIRONMENTS: dict[str, dict[str, Any]] = {
@@ -48,8 +55,10 @@ _VARIABLES = {
     "SECRET_KEY": "SECRET_KEY",
     "LOG_LEVEL": "LOG_LEVEL",
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
+    "TRUSTED_PROXY_HOPS": "TRUSTED_PROXY_HOPS",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
 }
+_INTEGERS = ("MAX_CONTENT_LENGTH", "TRUSTED_PROXY_HOPS")
 
 
 def configure(
@@ -81,11 +90,17 @@ def configure(
     for variable, key in _VARIABLES.items():
         if environ.get(variable):
             app.config[key] = environ[variable]
+    for key in defaults or {}:
+        if environ.get(key):
+            app.config[key] = _loads(environ[key])
     for name, value in environ.items():
         if name.startswith("FLASK_") and len(name) > 6:
             app.config[name[6:]] = _loads(value)
-    if isinstance(app.config["MAX_CONTENT_LENGTH"], str):
-        app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_CONTENT_LENGTH"])
+    for key in _INTEGERS:
+        try:
+            app.config[key] = int(app.config[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, not {app.config[key]!r}.") from None
     app.config.update(overrides or {})
     if env == "prod":
         _check_production(app, requires_database=local_database_url is not None)

@@ -25,20 +25,34 @@ from typing import Any, TypeVar, cast
 import orjson
 from flask import request
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
-from .errors import BadRequest, FieldError, UnprocessableEntity, UnsupportedMediaType
+from .api import problem_model
+from .errors import (
+    BadRequest,
+    FieldError,
+    PayloadTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+    parameter_error,
+)
 from .interfaces import Shape, camel_case, query_param
 from .response import ApiResponse, Page
 
-__all__ = ["accepts", "accepts_query", "document_errors", "responds"]
+__all__ = [
+    "accepts",
+    "accepts_query",
+    "document_errors",
+    "query_arguments",
+    "read_body",
+    "responds",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def document_errors(shape: Shape, *codes: int) -> Callable[[F], F]:
     """Document that an operation may answer with problem documents *codes*."""
-    from .api import problem_model
-
     model = problem_model(shape.namespace)
 
     def decorate(func: F) -> F:
@@ -69,6 +83,21 @@ def field_errors(messages: Any, path: list[str | int] | None = None) -> list[Fie
     return [{"pointer": _pointer(path), "detail": str(messages)}]
 
 
+def read_body() -> bytes:
+    """The request body, bounded by ``MAX_CONTENT_LENGTH`` however it is sent.
+
+    werkzeug refuses a declared ``Content-Length`` over the limit; a chunked
+    body is cut at the limit instead, so reaching it means too large (413).
+    """
+    if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+        raise UnsupportedMediaType("Compressed request bodies are not accepted.")
+    data = request.get_data(cache=False)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        raise PayloadTooLarge()
+    return data
+
+
 def load_body(shape: Shape) -> dict[str, Any]:
     """Parse and validate the request's JSON body with *shape*'s schema."""
     if not request.is_json:
@@ -76,7 +105,7 @@ def load_body(shape: Shape) -> dict[str, Any]:
             "The request body must be JSON (Content-Type: application/json)."
         )
     try:
-        data = orjson.loads(request.get_data(cache=False))
+        data = orjson.loads(read_body())
     except orjson.JSONDecodeError:
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -85,7 +114,7 @@ def load_body(shape: Shape) -> dict[str, Any]:
             errors=[{"pointer": "", "detail": "Expected a JSON object."}],
         )
     try:
-        loaded: dict[str, Any] = shape.schema.load(data, partial=shape.partial)
+        loaded: dict[str, Any] = shape.schema.load(data)
     except ValidationError as err:
         raise UnprocessableEntity(
             "The request body failed validation.", errors=field_errors(err.messages)
@@ -93,30 +122,32 @@ def load_body(shape: Shape) -> dict[str, Any]:
     return loaded
 
 
+def query_arguments(args: MultiDict[str, str]) -> dict[str, str]:
+    """Each query parameter's one value; 400 for a repeated one or a NUL."""
+    single: dict[str, str] = {}
+    for name in args:
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise parameter_error(name, "Given more than once.")
+        if "\x00" in values[0]:
+            raise parameter_error(name, "Contains a NUL character.")
+        single[name] = values[0]
+    return single
+
+
 def load_query(shape: Shape) -> dict[str, Any]:
     """Parse and validate the query string with *shape*'s schema."""
-    known = {f.data_key or name: f for name, f in shape.schema.fields.items()}
-    args = request.args
+    known = {f.data_key or name for name, f in shape.schema.fields.items()}
+    args = query_arguments(request.args)
     for name in args:
         if name not in known:
-            raise BadRequest(
-                f"Unknown query parameter '{name}'.",
-                errors=[{"parameter": name, "detail": "Unknown parameter."}],
-            )
-        if len(args.getlist(name)) > 1:
-            raise BadRequest(
-                f"Query parameter '{name}' is given more than once.",
-                errors=[{"parameter": name, "detail": "Given more than once."}],
-            )
+            raise parameter_error(name, "Unknown parameter.")
     try:
-        loaded: dict[str, Any] = shape.schema.load(args.to_dict())
+        loaded: dict[str, Any] = shape.schema.load(args)
     except ValidationError as err:
         messages = cast(dict[str, list[str]], err.messages)
-        errors = [{"parameter": name, "detail": " ".join(msgs)} for name, msgs in messages.items()]
-        first = errors[0]
-        raise BadRequest(
-            f"Query parameter '{first['parameter']}': {first['detail']}", errors=errors
-        ) from None
+        name, details = next(iter(messages.items()))
+        raise parameter_error(name, " ".join(details)) from None
     return loaded
 
 

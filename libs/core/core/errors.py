@@ -28,17 +28,21 @@ from werkzeug.exceptions import HTTPException
 __all__ = [
     "PROBLEM_MIMETYPE",
     "ApiException",
+    "BadGateway",
     "BadRequest",
     "Conflict",
     "FieldError",
     "Forbidden",
+    "GatewayTimeout",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
     "UnprocessableEntity",
     "UnsupportedMediaType",
+    "parameter_error",
     "problem_response",
 ]
 
@@ -47,7 +51,8 @@ PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger("core.errors")
 
 FieldError = dict[str, str]
-"""One validation error: ``{"pointer": "/name", "detail": "..."}``."""
+"""One validation error: ``{"pointer": "/name", "detail": "..."}`` for a body
+field, ``{"parameter": "pageSize", "detail": "..."}`` for a query parameter."""
 
 
 class ApiException(Exception):
@@ -118,6 +123,26 @@ class UnprocessableEntity(ApiException):
 
 class TooManyRequests(ApiException):
     code = 429
+
+
+class BadGateway(ApiException):
+    code = 502
+
+
+class ServiceUnavailable(ApiException):
+    code = 503
+
+
+class GatewayTimeout(ApiException):
+    code = 504
+
+
+def parameter_error(parameter: str, detail: str) -> BadRequest:
+    """The 400 for one bad query parameter, naming it."""
+    return BadRequest(
+        f"Query parameter '{parameter}': {detail}",
+        errors=[{"parameter": parameter, "detail": detail}],
+    )
 
 
 def _request_id() -> str | None:

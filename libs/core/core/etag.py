@@ -1,8 +1,9 @@
 """Entity tags and conditional requests (RFC 9110 section 13).
 
-`check_if_match` guards writes: a request whose ``If-Match`` names no current
-tag gets 412, before anything changes. `not_modified` answers ``If-None-Match``
-on reads (weak comparison, as the RFC says for GET).
+`check_preconditions` guards writes to an existing resource: 412, before
+anything changes, when ``If-Match`` names no current tag or when
+``If-None-Match`` names it (or is ``*``). `not_modified` answers
+``If-None-Match`` on reads (weak comparison, as the RFC says for GET).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import request
 
 from .errors import PreconditionFailed
 
-__all__ = ["check_if_match", "make_etag", "not_modified"]
+__all__ = ["check_preconditions", "make_etag", "not_modified"]
 
 
 def make_etag(*parts: object) -> str:
@@ -23,16 +24,16 @@ def _opaque(etag: str) -> str:
     return etag.strip('"')
 
 
-def check_if_match(current: str) -> None:
-    """Raise 412 if the request's ``If-Match`` does not name *current*."""
-    if_match = request.if_match
-    if not request.headers.get("If-Match"):
-        return
-    if if_match.star_tag or if_match.contains(_opaque(current)):
-        return
-    raise PreconditionFailed(
-        "The resource has changed since you read it (If-Match names no current ETag)."
-    )
+def check_preconditions(current: str) -> None:
+    """Raise 412 unless the request's conditions hold for a resource tagged *current*."""
+    if "If-Match" in request.headers:
+        if_match = request.if_match
+        if not (if_match.star_tag or if_match.contains(_opaque(current))):
+            raise PreconditionFailed(
+                "The resource has changed since you read it (If-Match names no current ETag)."
+            )
+    if "If-None-Match" in request.headers and not_modified(current):
+        raise PreconditionFailed("The resource exists in the version If-None-Match names.")
 
 
 def not_modified(current: str) -> bool:

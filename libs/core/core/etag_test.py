@@ -2,7 +2,7 @@ import pytest
 from flask import Flask
 
 from core import PreconditionFailed
-from core.etag import check_if_match, make_etag, not_modified
+from core.etag import check_preconditions, make_etag, not_modified
 
 
 def test_make_etag_is_quoted_and_strong() -> None:
@@ -13,16 +13,16 @@ def test_make_etag_is_quoted_and_strong() -> None:
 def test_if_match_passes(app: Flask, header: str | None) -> None:
     headers = {"If-Match": header} if header else {}
     with app.test_request_context("/", headers=headers):
-        check_if_match('"7-3"')
+        check_preconditions('"7-3"')
 
 
-@pytest.mark.parametrize("header", ['"7-2"', 'W/"7-3"', '"7"'])
+@pytest.mark.parametrize("header", ['"7-2"', 'W/"7-3"', '"7"', "", " "])
 def test_if_match_fails_with_412(app: Flask, header: str) -> None:
     with (
         app.test_request_context("/", headers={"If-Match": header}),
         pytest.raises(PreconditionFailed),
     ):
-        check_if_match('"7-3"')
+        check_preconditions('"7-3"')
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,12 @@ def test_if_none_match(app: Flask, header: str | None, expected: bool) -> None:
     headers = {"If-None-Match": header} if header else {}
     with app.test_request_context("/", headers=headers):
         assert not_modified('"7-3"') is expected
+
+
+@pytest.mark.parametrize("header", ["*", '"7-3"', 'W/"7-3"'])
+def test_if_none_match_on_a_write_to_an_existing_version_is_412(app: Flask, header: str) -> None:
+    with (
+        app.test_request_context("/", method="PUT", headers={"If-None-Match": header}),
+        pytest.raises(PreconditionFailed),
+    ):
+        check_preconditions('"7-3"')

@@ -87,8 +87,6 @@ class Shape:
     model: Model | None
     namespace: Namespace
     interfaces: BaseInterfaces
-    partial: bool = False
-    many: bool = False
 
 
 class _Nullable:
@@ -190,6 +188,10 @@ class BaseInterfaces:
     """The declared fields by Python (snake_case) name, in declaration order."""
     create_model_keys: ClassVar[Sequence[str]] = ()
     update_model_keys: ClassVar[Sequence[str]] = ()
+    create_keys: ClassVar[tuple[str, ...]]
+    """What clients may send to create: ``create_model_keys``, else every loadable field."""
+    update_keys: ClassVar[tuple[str, ...]]
+    """What clients may send to update: ``update_model_keys``, else every loadable field."""
 
     schema: ClassVar[Schema]
     many_schema: ClassVar[Schema]
@@ -218,11 +220,14 @@ class BaseInterfaces:
 
         schema_cls = cls._schema_class()
         load_fields = [name for name, f in declared.items() if not f.field.dump_only]
+        # Unset key lists mean every loadable field.
+        cls.create_keys = tuple(cls.create_model_keys or load_fields)
+        cls.update_keys = tuple(cls.update_model_keys or load_fields)
         cls.schema = schema_cls()
         cls.many_schema = schema_cls(many=True)
-        cls.create_schema = schema_cls(only=cls.create_model_keys or load_fields)
-        cls.update_schema = schema_cls(only=cls.update_model_keys or load_fields)
-        cls.patch_schema = schema_cls(only=cls.update_model_keys or load_fields, partial=True)
+        cls.create_schema = schema_cls(only=cls.create_keys)
+        cls.update_schema = schema_cls(only=cls.update_keys)
+        cls.patch_schema = schema_cls(only=cls.update_keys, partial=True)
         cls.query_schema = schema_cls(only=load_fields)
 
     @classmethod
@@ -241,16 +246,16 @@ class BaseInterfaces:
         name = self.model_name
         every = list(self.fields)
         self.model = api.model(name, self._model_fields(every))
-        create_keys = list(self.create_model_keys) or [
-            k for k in every if not self.fields[k].field.dump_only
-        ]
-        update_keys = list(self.update_model_keys) or create_keys
         # Input models are strict (additionalProperties: false): the schemas
         # reject unknown fields, and the docs say so.
-        self.create_model = api.model(f"{name}Create", self._model_fields(create_keys), strict=True)
-        self.update_model = api.model(f"{name}Update", self._model_fields(update_keys), strict=True)
+        self.create_model = api.model(
+            f"{name}Create", self._model_fields(self.create_keys), strict=True
+        )
+        self.update_model = api.model(
+            f"{name}Update", self._model_fields(self.update_keys), strict=True
+        )
         self.patch_model = api.model(
-            f"{name}Patch", self._model_fields(update_keys, required=False), strict=True
+            f"{name}Patch", self._model_fields(self.update_keys, required=False), strict=True
         )
         self.single_response_model = api.model(
             f"{name}Response", {"data": rx.Nested(self.model, required=True)}
@@ -265,10 +270,10 @@ class BaseInterfaces:
         )
         self.create = Shape(self.create_schema, self.create_model, api, self)
         self.update = Shape(self.update_schema, self.update_model, api, self)
-        self.patch = Shape(self.patch_schema, self.patch_model, api, self, partial=True)
+        self.patch = Shape(self.patch_schema, self.patch_model, api, self)
         self.query = Shape(self.query_schema, None, api, self)
         self.single = Shape(self.schema, self.single_response_model, api, self)
-        self.many = Shape(self.many_schema, self.many_response_model, api, self, many=True)
+        self.many = Shape(self.many_schema, self.many_response_model, api, self)
 
     def _model_fields(self, keys: Sequence[str], *, required: bool = True) -> dict[str, Any]:
         out = {}

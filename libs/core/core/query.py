@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -32,7 +32,8 @@ from marshmallow import ValidationError, fields
 from sqlalchemy.orm import Session, scoped_session
 from werkzeug.datastructures import MultiDict
 
-from .errors import BadRequest
+from .decorators import document_errors, query_arguments
+from .errors import parameter_error
 from .fields import Integer
 from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query_param
 from .response import Page
@@ -92,13 +93,6 @@ def _default_operators(field: fields.Field[Any]) -> tuple[str, ...]:
     return _STRING_OPERATORS
 
 
-def _bad(parameter: str, detail: str) -> BadRequest:
-    return BadRequest(
-        f"Query parameter '{parameter}': {detail}",
-        errors=[{"parameter": parameter, "detail": detail}],
-    )
-
-
 class ListQuerySpec:
     """What a resource's lists accept, read from its interfaces' fields."""
 
@@ -144,13 +138,7 @@ class ListQuerySpec:
         sort: tuple[tuple[str, bool], ...] = ()
         filters: list[Filter] = []
         search: tuple[str, ...] = ()
-        for key in args:
-            values = args.getlist(key)
-            if len(values) > 1:
-                raise _bad(key, "Given more than once.")
-            value = values[0]
-            if "\x00" in value:
-                raise _bad(key, "Contains a NUL character.")
+        for key, value in query_arguments(args).items():
             if key == "page":
                 page = self._integer(key, value, 1, MAX_PAGE)
             elif key == "pageSize":
@@ -160,20 +148,24 @@ class ListQuerySpec:
             elif key == "search":
                 search = self._search(value)
             elif match := _FILTER.fullmatch(key):
-                filters.append(self._filter(key, match[1], match[2] or "eq", value))
+                op = match[2] or "eq"
+                if any(f.name == self.wire_names.get(match[1]) and f.op == op for f in filters):
+                    raise parameter_error(key, "Given more than once (with and without [eq]).")
+                filters.append(self._filter(key, match[1], op, value))
             else:
-                raise _bad(key, "Unknown parameter.")
+                raise parameter_error(key, "Unknown parameter.")
         if self._tiebreak and all(name != self._tiebreak for name, _ in sort):
             sort = (*sort, (self._tiebreak, False))
         return ListQuery(page, page_size, sort, tuple(filters), search, self.searchable)
 
     @staticmethod
     def _integer(key: str, value: str, low: int, high: int) -> int:
-        if not re.fullmatch(r"[0-9]{1,10}", value):
-            raise _bad(key, "Not a valid integer.")
-        number = int(value)
+        try:
+            number: int = Integer().deserialize(value)
+        except ValidationError:
+            raise parameter_error(key, "Not a valid integer.") from None
         if not low <= number <= high:
-            raise _bad(key, f"Must be between {low} and {high}.")
+            raise parameter_error(key, f"Must be between {low} and {high}.")
         return number
 
     def _sort(self, value: str) -> tuple[tuple[str, bool], ...]:
@@ -183,7 +175,9 @@ class ListQuerySpec:
             wire = token[1:] if descending else token
             if wire not in self.sortable:
                 allowed = ", ".join(sorted(self.sortable))
-                raise _bad("sort", f"Cannot sort by '{wire}'; sortable fields: {allowed}.")
+                raise parameter_error(
+                    "sort", f"Cannot sort by '{wire}'; sortable fields: {allowed}."
+                )
             name = self.wire_names[wire]
             if all(name != seen for seen, _ in out):  # a repeat changes nothing
                 out.append((name, descending))
@@ -191,24 +185,26 @@ class ListQuerySpec:
 
     def _search(self, value: str) -> tuple[str, ...]:
         if not self.searchable:
-            raise _bad("search", "This list cannot be searched.")
+            raise parameter_error("search", "This list cannot be searched.")
         if len(value) > MAX_SEARCH_LENGTH:
-            raise _bad("search", f"At most {MAX_SEARCH_LENGTH} characters.")
+            raise parameter_error("search", f"At most {MAX_SEARCH_LENGTH} characters.")
         return tuple(value.split())
 
     def _filter(self, key: str, wire: str, op: str, raw: str) -> Filter:
         if wire not in self.operators:
             allowed = ", ".join(sorted(self.operators))
-            raise _bad(key, f"Cannot filter by '{wire}'; filterable fields: {allowed}.")
+            raise parameter_error(key, f"Cannot filter by '{wire}'; filterable fields: {allowed}.")
         if op not in self.operators[wire]:
             allowed = ", ".join(self.operators[wire])
-            raise _bad(key, f"Unknown operator '{op}' for '{wire}'; use one of: {allowed}.")
+            raise parameter_error(
+                key, f"Unknown operator '{op}' for '{wire}'; use one of: {allowed}."
+            )
         parser = self._parsers[wire]
         try:
             if op == "in":
                 items = raw.split(",")
                 if len(items) > MAX_IN_VALUES:
-                    raise _bad(key, f"At most {MAX_IN_VALUES} values.")
+                    raise parameter_error(key, f"At most {MAX_IN_VALUES} values.")
                 value: Any = tuple(parser.deserialize(item) for item in items)
             elif op == "contains":
                 value = raw
@@ -216,7 +212,7 @@ class ListQuerySpec:
                 value = parser.deserialize(raw)
         except ValidationError as err:
             detail = " ".join(cast(list[str], err.messages))
-            raise _bad(key, detail) from None
+            raise parameter_error(key, detail) from None
         return Filter(self.wire_names[wire], op, value)
 
     # -- documentation -----------------------------------------------------------
@@ -286,7 +282,6 @@ class ListQuerySpec:
 def accepts_list_query(interfaces: BaseInterfaces, **spec_options: Any) -> Callable[[F], F]:
     """Parse the list query string of *interfaces*' resource; pass it as ``query``."""
     spec = ListQuerySpec(type(interfaces), **spec_options)
-    from .decorators import document_errors
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -321,7 +316,8 @@ def _condition(column: Any, f: Filter) -> sa.ColumnElement[bool]:
         case "eq":
             condition = column == value
         case "ne":
-            condition = column != value
+            # SQL's NULL != x is unknown, not true: absent values differ too.
+            condition = sa.or_(column != value, column.is_(None))
         case "lt":
             condition = column < value
         case "lte":
@@ -354,13 +350,7 @@ def conditions(model: type[Any], query: ListQuery) -> list[sa.ColumnElement[bool
     return where
 
 
-def paginate(
-    session: Session | scoped_session[Any],
-    model: type[Any],
-    query: ListQuery,
-    *,
-    columns: Sequence[Any] | None = None,
-) -> Page:
+def paginate(session: Session | scoped_session[Any], model: type[Any], query: ListQuery) -> Page:
     """One page of *model* rows matching *query*, and the total: two queries."""
     where = conditions(model, query)
     total = session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
@@ -368,7 +358,7 @@ def paginate(
         getattr(model, name).desc() if descending else getattr(model, name).asc()
         for name, descending in query.sort
     ]
-    statement = sa.select(*columns) if columns else sa.select(model)
-    statement = statement.where(*where).order_by(*order).limit(query.page_size).offset(query.offset)
-    items = session.execute(statement).all() if columns else session.scalars(statement).all()
-    return Page(items, query.page, query.page_size, total)
+    statement = (
+        sa.select(model).where(*where).order_by(*order).limit(query.page_size).offset(query.offset)
+    )
+    return Page(session.scalars(statement).all(), query.page, query.page_size, total)

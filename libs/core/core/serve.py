@@ -32,14 +32,14 @@ class _Server(WSGIApplication):
         return dict(self._defaults)
 
 
-def serve(app_uri: str, *, port: int) -> None:
+def serve(app_uri: str, *, port: int, threads: int = 4) -> None:
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``."""
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
         "bind": [bind],
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": threads,
         "control_socket_disable": True,
         "accesslog": None,
         "graceful_timeout": 10,

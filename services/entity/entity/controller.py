@@ -7,7 +7,7 @@ from flask_restx import Namespace, Resource
 
 from core import ApiResponse, accepts, responds
 from core.decorators import document_errors
-from core.etag import check_if_match, make_etag, not_modified
+from core.etag import check_preconditions, make_etag, not_modified
 from core.query import ListQuery, accepts_list_query
 from entity_api.db import db
 
@@ -28,6 +28,13 @@ def service() -> EntityService:
 
 def etag(row: Entity) -> str:
     return make_etag(row.id, row.version)
+
+
+def current(entity_id: int) -> Entity:
+    """The row to change, once the request's preconditions hold for it (else 412)."""
+    found = service().get(entity_id)
+    check_preconditions(etag(found))
+    return found
 
 
 def location(row: Entity) -> str:
@@ -72,9 +79,7 @@ class EntityResource(Resource):
     @responds(entity.single)
     def put(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
         """Replace an entity's updatable fields"""
-        found = service().get(entity_id)
-        check_if_match(etag(found))
-        changed = service().replace(found, body)
+        changed = service().replace(current(entity_id), body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
     @document_errors(entity.single, 404, 412)
@@ -82,16 +87,12 @@ class EntityResource(Resource):
     @responds(entity.single)
     def patch(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
         """Change some fields of an entity"""
-        found = service().get(entity_id)
-        check_if_match(etag(found))
-        changed = service().patch(found, body)
+        changed = service().patch(current(entity_id), body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
     @document_errors(entity.single, 404, 412)
     @api.response(204, "Deleted")
     def delete(self, entity_id: int) -> ApiResponse:
         """Delete an entity"""
-        found = service().get(entity_id)
-        check_if_match(etag(found))
-        service().delete(found)
+        service().delete(current(entity_id))
         return ApiResponse(None, 204)

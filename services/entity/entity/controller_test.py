@@ -338,3 +338,78 @@ def test_list_queries_are_documented(client: FlaskClient) -> None:
     assert {"200", "304", "404"} <= set(item["get"]["responses"])
     assert {"200", "404", "412", "422"} <= set(item["put"]["responses"])
     assert {"204", "404", "412"} <= set(item["delete"]["responses"])
+
+
+# -- edges found in review ---------------------------------------------------------
+
+
+def test_ids_are_never_reused(client: FlaskClient) -> None:
+    first = create(client)
+    stale = client.get(f"/api/entities/{first['id']}").headers["ETag"]
+    assert client.delete(f"/api/entities/{first['id']}").status_code == 204
+    second = create(client)
+    assert second["id"] != first["id"]
+    old = client.delete(f"/api/entities/{first['id']}", headers={"If-Match": stale})
+    assert old.status_code == 404
+
+
+def test_contains_and_search_fold_case_beyond_ascii(client: FlaskClient) -> None:
+    ids = [create(client, name=name)["id"] for name in ("Éclair", "éclair", "ÉCLAIR", "Eclair")]
+
+    def found(query: str) -> list[int]:
+        return [e["id"] for e in client.get(f"/api/entities?{query}").get_json()["data"]]
+
+    assert found("filter[name][contains]=éclair") == ids[:3]
+    assert found("search=ÉCLAIR") == ids[:3]
+
+
+def test_ne_keeps_rows_where_the_field_is_empty(client: FlaskClient) -> None:
+    with_purpose = create(client, purpose="x")
+    without = create(client)
+    data = client.get("/api/entities?filter[purpose][ne]=x").get_json()["data"]
+    assert [e["id"] for e in data] == [without["id"]]
+    data = client.get("/api/entities?filter[ownerId][ne]=someone").get_json()["data"]
+    assert [e["id"] for e in data] == [with_purpose["id"], without["id"]]
+
+
+def test_if_none_match_star_on_a_write_is_412(client: FlaskClient, db: SQLAlchemy) -> None:
+    data = create(client)
+    before = rows(db)
+    response = client.put(
+        f"/api/entities/{data['id']}", json={"name": "x"}, headers={"If-None-Match": "*"}
+    )
+    assert response.status_code == 412
+    assert rows(db) == before
+
+
+@pytest.mark.parametrize("digits", ["١", "１"])  # noqa: RUF001
+def test_ids_are_ascii_digits(client: FlaskClient, digits: str) -> None:
+    create(client)
+    assert client.get(f"/api/entities/{digits}").status_code == 404
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(client: FlaskClient) -> None:
+    data = create(client, purpose="same")
+    path = f"/api/entities/{data['id']}"
+    for body in ({}, {"purpose": "same"}):
+        response = client.patch(path, json=body)
+        assert response.status_code == 200
+        assert response.headers["ETag"] == f'"{data["id"]}-1"'
+        assert response.get_json()["data"]["updatedAt"] == data["updatedAt"]
+
+
+def test_one_filter_spelled_twice_is_400(client: FlaskClient) -> None:
+    response = client.get("/api/entities?filter[name]=a&filter[name][eq]=b")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["parameter"] == "filter[name][eq]"
+
+
+def test_compressed_bodies_are_415(client: FlaskClient, db: SQLAlchemy) -> None:
+    response = client.post(
+        "/api/entities",
+        data=b'{"name": "x"}',
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    assert rows(db) == []

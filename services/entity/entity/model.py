@@ -18,6 +18,9 @@ class Entity(db.Model):  # type: ignore[name-defined]
     """An entity: what the service operates on."""
 
     __tablename__ = "entities"
+    # Ids are never reused, on SQLite too: a stale URL or ETag must not reach a
+    # newer entity.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(255), index=True)

@@ -50,7 +50,10 @@ class EntityService:
         self._commit()
 
     def _change(self, entity: Entity, changes: Mapping[str, Any]) -> Entity:
-        for key, value in changes.items():
+        changed = {k: v for k, v in changes.items() if getattr(entity, k) != v}
+        if not changed:  # same version, same ETag, no write
+            return entity
+        for key, value in changed.items():
             setattr(entity, key, value)
         entity.updated_at = utcnow()
         self._commit()

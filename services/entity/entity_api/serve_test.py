@@ -77,3 +77,23 @@ def test_prod_refuses_to_start_without_a_database_url() -> None:
     )
     assert result.returncode != 0
     assert "refuses to start without DATABASE_URL" in result.stderr
+
+
+def test_a_chunked_body_over_the_limit_is_413(server: str) -> None:
+    import http.client
+
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    megabyte = b" " * (1024 * 1024)
+    chunks = iter([b'{"name": "x", "purpose": "', megabyte, megabyte, b'"}'])
+    connection.request(
+        "POST",
+        "/api/entities",
+        body=chunks,
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    assert response.status == 413
+    assert response.getheader("Content-Type") == "application/problem+json"
+    connection.close()

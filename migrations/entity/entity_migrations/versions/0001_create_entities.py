@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sqlite_autoincrement=True,
     )
     for column in INDEXED:
         op.create_index(f"ix_entities_{column}", "entities", [column])

@@ -1,0 +1,97 @@
+"""The gateway's routes: docs, merged swagger, health, readiness, and the proxy.
+
+``/`` is Swagger UI (flask-restx's own assets) over ``/swagger``, the merged
+document; ``/healthz`` is the gateway itself and ``/readyz`` its upstreams;
+every other path goes to the upstream whose prefix it starts with, through a
+per-client rate limit (Flask-Limiter: memory by default, Redis when
+``RATELIMIT_STORAGE_URI`` says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Flask, Response, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_restx.apidoc import apidoc
+
+from core import NotFound, ServiceUnavailable
+
+from .proxy import Proxy
+from .readiness import check_upstreams
+from .swagger import SwaggerCache
+from .upstreams import RouteTable, parse_upstreams
+
+__all__ = ["init_gateway"]
+
+PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The gateway's own routes are not rate limited.
+_UNLIMITED = {"healthz", "readyz", "docs", "swagger", "restx_doc.static"}
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def init_gateway(app: Flask, *, transport: Any = None) -> None:
+    """Attach the gateway to *app*; *transport* replaces the network in tests."""
+    config = app.config
+    upstreams = parse_upstreams(config["GATEWAY_UPSTREAMS"])
+    table = RouteTable(upstreams)
+    proxy = Proxy(
+        connect_timeout=float(config["GATEWAY_CONNECT_TIMEOUT"]),
+        read_timeout=float(config["GATEWAY_READ_TIMEOUT"]),
+        transport=transport,
+    )
+    swagger = SwaggerCache(
+        proxy.client,
+        upstreams,
+        ttl=float(config["GATEWAY_SWAGGER_TTL"]),
+        timeout=float(config["GATEWAY_CONNECT_TIMEOUT"]),
+    )
+    app.extensions["gateway"] = {"proxy": proxy, "routes": table, "swagger": swagger}
+
+    # Registered before the limiter, so it runs after the limiter adds its headers.
+    @app.after_request
+    def retry_after_only_when_limited(response: Response) -> Response:
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=[config["RATELIMIT_DEFAULT"]],
+        storage_uri=config["RATELIMIT_STORAGE_URI"],
+        headers_enabled=True,
+        default_limits_exempt_when=lambda: request.endpoint in _UNLIMITED,
+    )
+    app.register_blueprint(apidoc)  # Swagger UI's static files, served locally
+
+    @app.get("/", endpoint="docs")
+    def docs() -> str:
+        """Swagger UI over the merged document."""
+        return render_template("swagger-ui.html", title="API gateway", specs_url="/swagger")
+
+    @app.get("/swagger", endpoint="swagger")
+    def merged_swagger() -> Response:
+        """Every upstream's operations in one Swagger 2.0 document."""
+        return _json(swagger.get())
+
+    @app.get("/readyz", endpoint="readyz")
+    def readyz() -> Response:
+        """200 when every upstream is ready; 503 naming those that are not."""
+        states = check_upstreams(proxy.client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))
+        down = [name for name, ok in states.items() if not ok]
+        if down:
+            raise ServiceUnavailable(f"Not ready: {', '.join(down)}.")
+        return _json({"data": {name: "ready" for name in states}})
+
+    @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="proxy")
+    def forward(path: str) -> Response:
+        upstream = table.match(request.path)
+        if upstream is None:
+            raise NotFound(f"No service answers {request.path}.")
+        return proxy.forward(request, upstream)
