@@ -74,7 +74,9 @@ def forward_headers(request: Request, request_id: str) -> list[tuple[str, str]]:
 
 def rewrite_links(value: str, upstream: Upstream, gateway_root: str) -> str:
     """Point URLs at *upstream* (in a Location or Link value) to the gateway."""
-    return re.sub(re.escape(upstream.url) + r"(?=[/?#>;\s,]|$)", gateway_root.rstrip("/"), value)
+    # A URL starts the value or follows "<", "," or a space; the origin ends it.
+    pattern = r"(?:^|(?<=[<\s,]))" + re.escape(upstream.url) + r"(?=[/?#>;\s,]|$)"
+    return re.sub(pattern, gateway_root.rstrip("/"), value)
 
 
 class Proxy:

@@ -1,0 +1,207 @@
+"""The proxy against a scripted upstream (httpx.MockTransport): what goes up, what comes back."""
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from gateway_api.app import create_app
+
+from gateway.proxy import rewrite_links
+from gateway.upstreams import Upstream as UpstreamConfig
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Upstream:
+    """Records requests and answers them with a settable handler."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.handler: Handler = lambda request: httpx.Response(200, json={"data": {}})
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+
+@pytest.fixture
+def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture
+def app(upstream: Upstream) -> Iterator[Flask]:
+    yield create_app(
+        env="test",
+        overrides={"ENTITY_URL": "http://entity:8001", "MATH_URL": "http://math:8002"},
+        transport=httpx.MockTransport(upstream),
+    )
+
+
+def test_method_path_query_and_body_go_up(client: FlaskClient, upstream: Upstream) -> None:
+    response = client.post(
+        "/api/entities/7/x?b=2&a=%20one&a=two",
+        data=b'{"name": "n"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    [sent] = upstream.requests
+    assert sent.method == "POST"
+    assert str(sent.url) == "http://entity:8001/api/entities/7/x?b=2&a=%20one&a=two"
+    assert sent.content == b'{"name": "n"}'
+    assert sent.headers["content-type"] == "application/json"
+
+
+def test_headers_going_up(client: FlaskClient, upstream: Upstream) -> None:
+    client.get(
+        "/api/math/sum",
+        headers={
+            "Authorization": "Bearer abc.def.ghi",
+            "Connection": "close, X-Secret-Hop",
+            "X-Secret-Hop": "drop me",
+            "Keep-Alive": "timeout=5",
+            "TE": "trailers",
+            "Upgrade": "websocket",
+            "Proxy-Authorization": "Basic x",
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Host": "spoofed.example",
+            "X-Request-ID": "client-chosen-id",
+            "Accept": "application/json",
+        },
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+    sent = upstream.requests[0].headers
+    assert sent["authorization"] == "Bearer abc.def.ghi"
+    assert sent["accept"] == "application/json"
+    for hop in ("x-secret-hop", "keep-alive", "te", "upgrade", "proxy-authorization"):
+        assert hop not in sent, hop
+    assert sent["x-forwarded-for"] == "203.0.113.9, 198.51.100.4"
+    assert sent["x-forwarded-host"] == "localhost"
+    assert sent["x-forwarded-proto"] == "http"
+    assert sent["x-request-id"] == "client-chosen-id"
+    assert sent["host"] == "math:8002"
+
+
+def test_a_malformed_request_id_is_replaced_and_returned(
+    client: FlaskClient, upstream: Upstream
+) -> None:
+    response = client.get("/api/math/sum", headers={"X-Request-ID": "bad id <script>"})
+    sent_id = upstream.requests[0].headers["x-request-id"]
+    assert sent_id != "bad id <script>"
+    assert response.headers["X-Request-ID"] == sent_id
+
+
+def test_answers_come_back_with_links_rewritten(client: FlaskClient, upstream: Upstream) -> None:
+    upstream.handler = lambda request: httpx.Response(
+        201,
+        headers=[
+            ("Location", "http://entity:8001/api/entities/9"),
+            (
+                "Link",
+                '<http://entity:8001/api/entities?page=2>; rel="next", <http://other/x>; rel="x"',
+            ),
+            ("ETag", '"9-1"'),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "private"),
+            ("Server", "upstream"),
+        ],
+        json={"data": {"id": 9}},
+    )
+    response = client.post("/api/entities", json={"name": "n"})
+    assert response.status_code == 201
+    assert response.headers["Location"] == "http://localhost/api/entities/9"
+    assert response.headers["Link"] == (
+        '<http://localhost/api/entities?page=2>; rel="next", <http://other/x>; rel="x"'
+    )
+    assert response.headers["ETag"] == '"9-1"'
+    assert "X-Hop" not in response.headers
+    assert response.headers.get("Server") != "upstream"
+    assert response.get_json() == {"data": {"id": 9}}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://entity/x", "https://gw/x"),
+        ("http://entity", "https://gw"),
+        ("<http://entity?page=2>; rel=next", "<https://gw?page=2>; rel=next"),
+        ("http://entity.evil.example/x", "http://entity.evil.example/x"),
+        ("http://entity:9/x", "http://entity:9/x"),
+        ("http://other/http://entity/x", "http://other/http://entity/x"),
+        (
+            '<http://entity/a>; rel="self", <http://entity/b>',
+            '<https://gw/a>; rel="self", <https://gw/b>',
+        ),
+    ],
+)
+def test_rewrite_links_only_touches_the_upstream_origin(value: str, expected: str) -> None:
+    upstream = UpstreamConfig("entity", "http://entity", ("/api/entities",))
+    assert rewrite_links(value, upstream, "https://gw/") == expected
+
+
+def test_bodiless_answers_have_no_media_type(client: FlaskClient, upstream: Upstream) -> None:
+    upstream.handler = lambda request: httpx.Response(204)
+    response = client.delete("/api/entities/1")
+    assert response.status_code == 204
+    assert "Content-Type" not in response.headers
+    assert response.data == b""
+
+
+def test_upstream_errors_pass_through(client: FlaskClient, upstream: Upstream) -> None:
+    upstream.handler = lambda request: httpx.Response(
+        404,
+        headers={"Content-Type": "application/problem+json"},
+        content=b'{"status": 404}',
+    )
+    response = client.get("/api/entities/5")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert response.get_json() == {"status": 404}
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (httpx.ConnectError("refused"), 502),
+        (httpx.RemoteProtocolError("reset"), 502),
+        (httpx.ReadError("reset"), 502),
+        (httpx.ConnectTimeout("slow"), 504),
+        (httpx.ReadTimeout("slow"), 504),
+        (httpx.PoolTimeout("busy"), 504),
+    ],
+)
+def test_transport_failures_are_problems(
+    client: FlaskClient, upstream: Upstream, error: Exception, status: int
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    upstream.handler = fail
+    response = client.post("/api/entities", json={"name": "once"})
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    assert "entity" in response.get_json()["detail"]
+    assert len(upstream.requests) == 1  # never retried
+
+
+def test_unknown_paths_are_404_without_an_upstream_call(
+    client: FlaskClient, upstream: Upstream
+) -> None:
+    for path in ("/nowhere", "/api", "/api/entitiesx"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.content_type == "application/problem+json"
+    assert upstream.requests == []
+
+
+def test_bodies_over_the_limit_are_413_without_an_upstream_call(
+    app: Flask, upstream: Upstream
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = app.test_client().post(
+        "/api/entities", data=b"x" * 1001, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert upstream.requests == []

@@ -1,0 +1,97 @@
+"""The gateway's own routes: health, readiness, docs, merged swagger, rate limits."""
+
+import re
+
+import httpx
+import pytest
+from flask import Flask
+from openapi_spec_validator import validate
+
+from gateway_api.app import create_app
+
+ENTITY_DOC = {
+    "swagger": "2.0",
+    "info": {"title": "Entity", "version": "1"},
+    "paths": {"/api/entities": {"get": {"responses": {"200": {"description": "OK"}}}}},
+}
+
+
+def make(down: frozenset[str] = frozenset(), **overrides: object) -> Flask:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host in down:
+            raise httpx.ConnectError("refused")
+        if request.url.path == "/swagger":
+            return httpx.Response(200, json=ENTITY_DOC if request.url.host == "entity" else {})
+        return httpx.Response(200, text="ok")
+
+    return create_app(
+        env="test",
+        overrides={"ENTITY_URL": "http://entity", "MATH_URL": "http://math", **overrides},
+        transport=httpx.MockTransport(handler),
+    )
+
+
+def test_healthz_is_the_gateway_itself() -> None:
+    response = make(down=frozenset({"entity", "math"})).test_client().get("/healthz")
+    assert response.status_code == 200 and response.data == b"ok"
+
+
+def test_readyz_when_every_upstream_answers() -> None:
+    response = make().test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"data": {"entity": "ready", "math": "ready"}}
+
+
+def test_readyz_names_the_upstreams_that_are_down() -> None:
+    response = make(down=frozenset({"math"})).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["detail"] == "Not ready: math."
+
+
+def test_swagger_is_merged_and_names_what_is_missing() -> None:
+    spec = make().test_client().get("/swagger").get_json()
+    validate(spec)
+    assert list(spec["paths"]) == ["/api/entities"]
+    assert spec["x-unavailable-services"] == ["math"]  # math's document had no paths
+
+
+def test_docs_are_swagger_ui_over_the_merged_document() -> None:
+    client = make().test_client()
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'url: "/swagger"' in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/swaggerui/") for a in assets)
+    assert all(client.get(a).status_code == 200 for a in assets)
+
+
+def test_rate_limit_is_429_with_retry_after() -> None:
+    client = make(RATELIMIT_DEFAULT="2/minute").test_client()
+    ok = [client.get("/api/math/sum?a=1&b=2") for _ in range(2)]
+    assert [r.status_code for r in ok] == [200, 200]
+    assert "Retry-After" not in ok[0].headers
+    limited = client.get("/api/math/sum?a=1&b=2")
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    # the gateway's own routes stay available
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_malformed_route_table_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="prefixes"):
+        make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": []}})
+
+
+def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "GATEWAY_UPSTREAMS", '{"things": {"url": "http://things", "prefixes": ["/api/things"]}}'
+    )
+    monkeypatch.setenv("RATELIMIT_DEFAULT", "5/second")
+    app = make()
+    assert app.config["RATELIMIT_DEFAULT"] == "5/second"
+    assert app.extensions["gateway"]["routes"].match("/api/things/1").name == "things"
+    assert app.extensions["gateway"]["routes"].match("/api/math/sum") is None
