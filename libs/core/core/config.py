@@ -39,6 +39,7 @@ _DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies over 1 MiB -> 413
     "RESTX_MASK_SWAGGER": False,  # no X-Fields header in the docs
     "RESTX_ERROR_404_HELP": False,
+    "SWAGGER_UI_DOC_EXPANSION": "list",  # the docs open with every operation listed
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # X-Forwarded-* headers are trusted from this many proxies in front (the
     # gateway is one); 0 trusts none.

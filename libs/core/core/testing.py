@@ -18,12 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 
@@ -32,6 +27,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+
+from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 
 AppFactory = Callable[..., Flask]
 
@@ -98,51 +95,28 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
         yield ext
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_server(
     serve_module: str, *, env: Mapping[str, str] | None = None, timeout: float = 30
 ) -> Iterator[str]:
-    """Run ``python -m <serve_module>`` (gunicorn) on a free port; yield its URL.
+    """Run ``python -m <serve_module>`` (gunicorn, one worker) on a free port; yield its URL.
 
-    On exit the master gets SIGTERM and must stop within the graceful timeout;
-    it is killed (and the test fails) otherwise.
+    On exit the master must stop cleanly on SIGTERM; the test fails otherwise.
     """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", serve_module, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
+    with tempfile.TemporaryFile() as output:
+        process = start_service(
+            serve_module, port=port, env=env, args=("--workers", "1"), output=output
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"{serve_module} did not start:\n{output}")
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
+            wait_until_healthy(url, process, timeout)
+        except ServiceError as error:
+            stop_service(process)
+            output.seek(0)
+            pytest.fail(f"{error}\n{output.read().decode(errors='replace')}")
         try:
-            code = process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"{serve_module} did not stop on SIGTERM")
-        if process.stdout:
-            process.stdout.close()
-        assert code == 0, f"{serve_module} exited with {code}"
+            yield url
+        finally:
+            code = stop_service(process)
+            assert code == 0, f"{serve_module} exited with {code}"

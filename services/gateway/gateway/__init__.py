@@ -9,6 +9,7 @@ per-client rate limit (Flask-Limiter: memory by default, Redis when
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -38,6 +39,7 @@ def _json(body: Any, status: int = 200) -> Response:
 def init_gateway(app: Flask, *, transport: Any = None) -> None:
     """Attach the gateway to *app*; *transport* replaces the network in tests."""
     config = app.config
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the access log says enough
     upstreams = parse_upstreams(config["GATEWAY_UPSTREAMS"])
     table = RouteTable(upstreams)
     proxy = Proxy(

@@ -1,0 +1,130 @@
+"""The gateway's docs in a real browser (headless Chromium, driven by Playwright).
+
+The page must list the operations of every service, and "Try it out" must
+work through the gateway: a query (GET /api/math/sum) and a body (POST
+/api/entities). A screenshot is saved to ``$SCREENSHOT_DIR`` (or a temporary
+folder). Needs Debian's ``chromium`` (``.ci/run`` installs it); without it
+the test is skipped, unless ``REQUIRE_BROWSER=1`` makes that a failure.
+"""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from entity_migrations.cli import make_config
+from gateway_api import serve as gateway_serve
+
+from core.process import free_port, start_service, stop_service, wait_until_healthy
+from entity_api import serve as entity_serve
+from math_api import serve as math_serve
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# No background traffic: this machine reaches nothing outside.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError("REQUIRE_BROWSER=1 but chromium is not installed")
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def gateway(database_url: str) -> Iterator[str]:
+    command.upgrade(make_config(database_url), "head")
+    common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1"}
+    entity_port, math_port, gateway_port = free_port(), free_port(), free_port()
+    processes: list[Any] = []
+    try:
+        for module, port, env in (
+            (entity_serve.__name__, entity_port, {**common, "DATABASE_URL": database_url}),
+            (math_serve.__name__, math_port, common),
+            (
+                gateway_serve.__name__,
+                gateway_port,
+                {
+                    "LOG_LEVEL": "WARNING",
+                    "ENTITY_URL": f"http://127.0.0.1:{entity_port}",
+                    "MATH_URL": f"http://127.0.0.1:{math_port}",
+                },
+            ),
+        ):
+            process = start_service(module, port=port, env=env, args=("--workers", "1"))
+            processes.append(process)
+            wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        yield f"http://127.0.0.1:{gateway_port}"
+    finally:
+        for process in reversed(processes):
+            stop_service(process)
+        command.downgrade(make_config(database_url), "base")
+
+
+@pytest.fixture(scope="module")
+def page(gateway: str) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(f"{gateway}/")
+        page.wait_for_selector(".opblock")
+        yield page
+        browser.close()
+
+
+def operation(page: Page, method: str, path: str) -> Any:
+    block = page.locator(f".opblock-{method}").filter(
+        has=page.locator(".opblock-summary-path", has_text=path)
+    )
+    return block.first
+
+
+def test_the_docs_list_every_service_operation(page: Page) -> None:
+    paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+    paths = {p.replace("\u200b", "").strip() for p in paths}
+    assert {"/api/entities", "/api/entities/{entity_id}", "/api/math/sum"} <= paths
+    methods = page.locator(".opblock-summary-method").all_inner_texts()
+    assert len(methods) >= 7  # list, create, get, put, patch, delete, sum
+
+
+def test_try_it_out_sends_a_query_through_the_gateway(page: Page) -> None:
+    block = operation(page, "get", "/api/math/sum")
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    block.locator("input[placeholder='a']").fill("19")
+    block.locator("input[placeholder='b']").fill("23")
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table tr.response .response-col_status").first
+    expect(status).to_have_text("200")
+    expect(block.locator(".live-responses-table tr.response .microlight").first).to_contain_text(
+        '"result": 42'
+    )
+
+
+def test_try_it_out_sends_a_body_through_the_gateway(page: Page) -> None:
+    block = operation(page, "post", "/api/entities")
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    block.locator("textarea.body-param__text").fill('{"name": "From the browser"}')
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table tr.response .response-col_status").first
+    expect(status).to_have_text("201")
+    expect(block.locator(".live-responses-table tr.response .microlight").first).to_contain_text(
+        "From the browser"
+    )
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp())
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / "gateway-docs.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,98 @@
+"""The gateway in front of the real entity and math apps, in one process.
+
+httpx's WSGITransport carries the gateway's upstream calls straight into the
+service apps: no sockets, the real routing, proxying, merging and contract.
+"""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from gateway_api.app import create_app as create_gateway_app
+from openapi_spec_validator import validate
+
+from entity_api.app import create_app as create_entity_app
+from entity_api.db import db
+from math_api.app import create_app as create_math_app
+
+
+class Hosts(httpx.BaseTransport):
+    """Sends each request to the WSGI app of its host."""
+
+    def __init__(self, apps: dict[str, Flask]) -> None:
+        self.transports = {host: httpx.WSGITransport(app=app) for host, app in apps.items()}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transports[request.url.host].handle_request(request)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    entity = create_entity_app(
+        env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXY_HOPS": 1}
+    )
+    with entity.app_context():
+        db.create_all()
+    gateway = create_gateway_app(
+        env="test",
+        overrides={"ENTITY_URL": "http://entity", "MATH_URL": "http://math"},
+        transport=Hosts({"entity": entity, "math": create_math_app(env="test")}),
+    )
+    yield gateway
+    with entity.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+def test_crud_through_the_gateway(client: FlaskClient) -> None:
+    created = client.post("/api/entities", json={"name": "via gateway"})
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    assert location.startswith("http://localhost/api/entities/")  # the gateway's URL
+    etag = created.headers["ETag"]
+    assert client.get(location).get_json()["data"]["name"] == "via gateway"
+    assert client.get(location, headers={"If-None-Match": etag}).status_code == 304
+    changed = client.patch(location, json={"purpose": "p"}, headers={"If-Match": etag})
+    assert changed.status_code == 200
+    stale = client.put(location, json={"name": "x"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    listing = client.get("/api/entities?pageSize=1&sort=-id")
+    body = listing.get_json()
+    assert body["meta"]["total"] == 1
+    assert body["links"]["self"].startswith("http://localhost/api/entities?")
+    assert 'rel="self"' in listing.headers["Link"]
+    assert listing.headers["X-Total-Count"] == "1"
+    assert client.delete(location).status_code == 204
+    assert client.get(location).status_code == 404
+
+
+def test_sum_through_the_gateway(client: FlaskClient) -> None:
+    response = client.get("/api/math/sum?a=20&b=22")
+    assert response.get_json() == {"data": {"result": 42}}
+    bad = client.get("/api/math/sum?a=x&b=1")
+    assert bad.status_code == 400
+    assert bad.content_type == "application/problem+json"
+    assert bad.get_json()["errors"][0]["parameter"] == "a"
+
+
+def test_upstream_problems_pass_through_unchanged(client: FlaskClient) -> None:
+    response = client.post("/api/entities", json={"name": ""}, headers={"X-Request-ID": "trace-1"})
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["errors"][0]["pointer"] == "/name"
+    assert problem["requestId"] == "trace-1"
+    assert response.headers["X-Request-ID"] == "trace-1"
+
+
+def test_merged_swagger_lists_every_operation(client: FlaskClient) -> None:
+    spec = client.get("/swagger").get_json()
+    validate(spec)
+    assert spec["paths"]["/api/entities"].keys() >= {"get", "post"}
+    assert spec["paths"]["/api/entities/{entity_id}"].keys() >= {"get", "put", "patch", "delete"}
+    assert "get" in spec["paths"]["/api/math/sum"]
+    assert {t["name"] for t in spec["tags"]} == {"Entity", "Math"}
+    assert "x-unavailable-services" not in spec
+    assert "host" not in spec  # relative: "Try it out" goes to the gateway itself
+    assert client.get("/readyz").status_code == 200

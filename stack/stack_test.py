@@ -1,0 +1,263 @@
+"""The real system: gunicorn processes on free ports, called over HTTP.
+
+``test_the_stack_*`` run ``stack.run`` itself. The fault tests start the
+services one by one (as the stack does) so they can stop, hang and restart
+them under the gateway.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from entity_migrations.cli import make_config
+from gateway_api import serve as gateway_serve
+from openapi_spec_validator import validate
+
+from core.process import free_port, start_service, stop_service, wait_until_healthy
+from entity_api import serve as entity_serve
+from math_api import serve as math_serve
+from stack import run as stack_run
+
+
+def call(base: str, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+    if body is not None:
+        kwargs["content"] = json.dumps(body)
+        kwargs.setdefault("headers", {})["Content-Type"] = "application/json"
+    return httpx.request(method, base + path, timeout=15, **kwargs)
+
+
+# -- the stack itself ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", stack_run.__name__], env=env, stdout=output, stderr=output
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, process, timeout=60)
+            for _ in range(100):  # the gateway is last to start, but make sure
+                if call(url, "GET", "/readyz").status_code == 200:
+                    break
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+            output.seek(0)
+            log = output.read().decode(errors="replace")
+            assert code == 0, log
+            assert "stack: stopping" in log
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(f"{url}/healthz", timeout=2)
+
+
+def test_the_stack_migrates_and_serves_entities(stack: str) -> None:
+    created = call(stack, "POST", "/api/entities", {"name": "stacked", "purpose": "e2e"})
+    assert created.status_code == 201
+    location = created.headers["location"]
+    assert location.startswith(stack + "/api/entities/")  # through the gateway
+    got = call(location, "GET", "")
+    assert got.json()["data"]["name"] == "stacked"
+    listing = call(stack, "GET", "/api/entities?filter[name][contains]=STACK&sort=-createdAt")
+    assert listing.json()["meta"]["total"] == 1
+    assert listing.json()["links"]["self"].startswith(stack + "/api/entities?")
+    assert call(location, "DELETE", "").status_code == 204
+
+
+def test_the_stack_serves_sum_swagger_docs_and_errors(stack: str) -> None:
+    assert call(stack, "GET", "/api/math/sum?a=1&b=2").json() == {"data": {"result": 3}}
+    spec = call(stack, "GET", "/swagger").json()
+    validate(spec)
+    assert {"/api/entities", "/api/entities/{entity_id}", "/api/math/sum"} <= set(spec["paths"])
+    assert call(stack, "GET", "/").status_code == 200
+    missing = call(stack, "GET", "/api/nothing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    invalid = call(stack, "POST", "/api/entities", {"name": 1})
+    assert invalid.status_code == 422
+    assert call(stack, "GET", "/readyz").json() == {"data": {"entity": "ready", "math": "ready"}}
+
+
+# -- faults ----------------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    module: str
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = start_service(
+            self.module, port=self.port, env=self.env, args=("--workers", "1")
+        )
+        wait_until_healthy(self.url, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_service(self.process)
+            self.process = None
+
+
+class Hanging:
+    """A TCP server that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str) -> Iterator[dict[str, Any]]:
+    from alembic import command
+
+    command.upgrade(make_config(database_url), "head")
+    hanging = Hanging()
+    common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1"}
+    entity = Service(entity_serve.__name__, free_port(), {**common, "DATABASE_URL": database_url})
+    math = Service(math_serve.__name__, free_port(), common)
+    entity.start()
+    math.start()
+    upstreams = {
+        "entity": {"url": entity.url, "prefixes": ["/api/entities"]},
+        "math": {"url": math.url, "prefixes": ["/api/math"]},
+        "slow": {"url": f"http://127.0.0.1:{hanging.port}", "prefixes": ["/api/slow"]},
+    }
+    gateway = Service(
+        gateway_serve.__name__,
+        free_port(),
+        {
+            "LOG_LEVEL": "WARNING",
+            "GATEWAY_UPSTREAMS": json.dumps(upstreams),
+            "GATEWAY_READ_TIMEOUT": "1",
+            "GATEWAY_READY_TIMEOUT": "0.5",
+            "GATEWAY_SWAGGER_TTL": "0",
+        },
+    )
+    gateway.start()
+    try:
+        yield {"gateway": gateway.url, "entity": entity, "math": math}
+    finally:
+        for service in (gateway, math, entity):
+            service.stop()
+        hanging.close()
+        command.downgrade(make_config(database_url), "base")
+
+
+def test_a_stopped_upstream_is_502_and_heals_when_back(system: dict[str, Any]) -> None:
+    gateway, math = system["gateway"], system["math"]
+    assert call(gateway, "GET", "/api/math/sum?a=1&b=1").status_code == 200
+    math.stop()
+    try:
+        down = call(gateway, "GET", "/api/math/sum?a=1&b=1")
+        assert down.status_code == 502
+        assert down.headers["content-type"] == "application/problem+json"
+        assert "math" in down.json()["detail"]
+        ready = call(gateway, "GET", "/readyz")
+        assert ready.status_code == 503
+        assert "math" in ready.json()["detail"] and "entity" not in ready.json()["detail"]
+        spec = call(gateway, "GET", "/swagger").json()
+        validate(spec)
+        assert "/api/entities" in spec["paths"] and "/api/math/sum" not in spec["paths"]
+        assert "math" in spec["x-unavailable-services"]
+        assert call(gateway, "GET", "/api/entities").status_code == 200
+    finally:
+        math.start()
+    assert call(gateway, "GET", "/api/math/sum?a=1&b=1").json() == {"data": {"result": 2}}
+    spec = call(gateway, "GET", "/swagger").json()
+    assert "/api/math/sum" in spec["paths"]
+
+
+def test_a_hanging_upstream_is_504_within_the_timeout(system: dict[str, Any]) -> None:
+    gateway = system["gateway"]
+    started = time.monotonic()
+    response = call(gateway, "POST", "/api/slow/things", {"x": 1})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert response.headers["content-type"] == "application/problem+json"
+    assert elapsed < 3, elapsed  # read timeout 1 s, plus a little
+    # the worker is free again: other routes still answer at once
+    assert call(gateway, "GET", "/api/math/sum?a=2&b=2").status_code == 200
+    ready = call(gateway, "GET", "/readyz")
+    assert ready.status_code == 503 and "slow" in ready.json()["detail"]
+
+
+def test_a_huge_body_is_413_and_never_reaches_the_service(system: dict[str, Any]) -> None:
+    gateway = system["gateway"]
+    before = call(gateway, "GET", "/api/entities").json()["meta"]["total"]
+    response = call(
+        gateway,
+        "POST",
+        "/api/entities",
+        content=b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert call(gateway, "GET", "/api/entities").json()["meta"]["total"] == before
+
+
+def test_a_burst_over_the_limit_is_429(system: dict[str, Any]) -> None:
+    limited = Service(
+        gateway_serve.__name__,
+        free_port(),
+        {
+            "LOG_LEVEL": "WARNING",
+            "ENTITY_URL": system["entity"].url,
+            "MATH_URL": system["math"].url,
+            "RATELIMIT_DEFAULT": "5/minute",
+        },
+    )
+    limited.start()
+    try:
+        statuses = [call(limited.url, "GET", "/api/math/sum?a=1&b=1").status_code for _ in range(8)]
+        assert statuses[:5] == [200] * 5
+        assert set(statuses[5:]) == {429}
+        over = call(limited.url, "GET", "/api/math/sum?a=1&b=1")
+        assert over.headers["content-type"] == "application/problem+json"
+        assert int(over.headers["retry-after"]) > 0
+        assert call(limited.url, "GET", "/healthz").status_code == 200
+    finally:
+        limited.stop()
