@@ -19,6 +19,7 @@ from alembic import command
 from entity_migrations.cli import make_config
 from gateway_api import serve as gateway_serve
 
+from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
 from entity_api import serve as entity_serve
 from math_api import serve as math_serve
@@ -112,7 +113,13 @@ def test_try_it_out_sends_a_query_through_the_gateway(page: Page) -> None:
     )
 
 
-def test_try_it_out_sends_a_body_through_the_gateway(page: Page) -> None:
+def test_authorize_then_try_it_out_with_a_body_through_the_gateway(page: Page) -> None:
+    token = mint_token(DEV_JWT_SECRET, "browser", "entity:read entity:write")
+    page.locator("button.authorize").first.click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("input").first.fill(f"Bearer {token}")
+    dialog.locator("button.authorize").click()
+    dialog.locator("button.btn-done").click()
     block = operation(page, "post", "/api/entities")
     block.locator(".opblock-summary").click()
     block.locator("button.try-out__btn").click()
@@ -120,9 +127,9 @@ def test_try_it_out_sends_a_body_through_the_gateway(page: Page) -> None:
     block.locator("button.execute").click()
     status = block.locator(".live-responses-table tr.response .response-col_status").first
     expect(status).to_have_text("201")
-    expect(block.locator(".live-responses-table tr.response .microlight").first).to_contain_text(
-        "From the browser"
-    )
+    body = block.locator(".live-responses-table tr.response .microlight").first
+    expect(body).to_contain_text("From the browser")
+    expect(body).to_contain_text('"ownerId": "browser"')
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
     shot = folder / "gateway-docs.png"

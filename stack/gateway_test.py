@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from gateway_api.app import create_app as create_gateway_app
 from openapi_spec_validator import validate
 
+from core.auth import DEV_JWT_SECRET, mint_token
 from entity_api.app import create_app as create_entity_app
 from entity_api.db import db
 from math_api.app import create_app as create_math_app
@@ -44,6 +45,27 @@ def app(database_url: str) -> Iterator[Flask]:
     with entity.app_context():
         db.session.remove()
         db.drop_all()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A client with a bearer token, as the services demand: the gateway passes it on."""
+    client = app.test_client()
+    token = mint_token(DEV_JWT_SECRET, "gw-user", "entity:read entity:write")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def test_authorization_passes_through_untouched(app: Flask) -> None:
+    anonymous = app.test_client()
+    response = anonymous.get("/api/entities")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    reader = mint_token(DEV_JWT_SECRET, "r", "entity:read")
+    headers = {"Authorization": f"Bearer {reader}"}
+    assert anonymous.get("/api/entities", headers=headers).status_code == 200
+    assert anonymous.post("/api/entities", json={"name": "x"}, headers=headers).status_code == 403
+    assert anonymous.get("/api/math/sum?a=1&b=1").status_code == 200  # math is public
 
 
 def test_crud_through_the_gateway(client: FlaskClient) -> None:

@@ -24,13 +24,22 @@ from entity_migrations.cli import make_config
 from gateway_api import serve as gateway_serve
 from openapi_spec_validator import validate
 
+from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
 from entity_api import serve as entity_serve
 from math_api import serve as math_serve
 from stack import run as stack_run
 
+# The stack hands JWT_SECRET to every service: tokens minted with it work.
+SECRET = "stack-test-secret-" + "x" * 32
+
+
+def bearer(subject: str = "e2e", scopes: str = "entity:read entity:write") -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(SECRET, subject, scopes)}"}
+
 
 def call(base: str, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+    kwargs["headers"] = {**bearer(), **kwargs.get("headers", {})}
     if body is not None:
         kwargs["content"] = json.dumps(body)
         kwargs.setdefault("headers", {})["Content-Type"] = "application/json"
@@ -49,6 +58,7 @@ def stack(database_url: str) -> Iterator[str]:
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": SECRET,
     }
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
@@ -98,6 +108,26 @@ def test_the_stack_serves_sum_swagger_docs_and_errors(stack: str) -> None:
     invalid = call(stack, "POST", "/api/entities", {"name": 1})
     assert invalid.status_code == 422
     assert call(stack, "GET", "/readyz").json() == {"data": {"entity": "ready", "math": "ready"}}
+
+
+def test_the_stack_enforces_tokens_signed_with_its_secret(stack: str) -> None:
+    anonymous = httpx.get(f"{stack}/api/entities", timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    wrong = {
+        "Authorization": f"Bearer {mint_token('another-secret-' + 'y' * 32, 'e2e', 'entity:read')}"
+    }
+    assert call(stack, "GET", "/api/entities", headers=wrong).status_code == 401
+    reader = bearer("reader", "entity:read")
+    assert call(stack, "GET", "/api/entities", headers=reader).status_code == 200
+    assert call(stack, "POST", "/api/entities", {"name": "x"}, headers=reader).status_code == 403
+    owner, other, admin = bearer("ann"), bearer("ben"), bearer("root", "entity:admin")
+    created = call(stack, "POST", "/api/entities", {"name": "ann's"}, headers=owner)
+    path = "/api/entities/" + str(created.json()["data"]["id"])
+    assert call(stack, "PATCH", path, {"name": "ben's"}, headers=other).status_code == 403
+    assert call(stack, "PATCH", path, {"purpose": "mine"}, headers=owner).status_code == 200
+    assert call(stack, "DELETE", path, headers=admin).status_code == 204
+    assert httpx.get(f"{stack}/api/math/sum?a=1&b=1", timeout=10).status_code == 200
 
 
 # -- faults ----------------------------------------------------------------------------
@@ -155,7 +185,7 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
 
     command.upgrade(make_config(database_url), "head")
     hanging = Hanging()
-    common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1"}
+    common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1", "JWT_SECRET": SECRET}
     entity = Service(entity_serve.__name__, free_port(), {**common, "DATABASE_URL": database_url})
     math = Service(math_serve.__name__, free_port(), common)
     entity.start()

@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .api import ApiFlask
+from .auth import SECURITY_DEFINITIONS, check_auth_config
 from .config import configure
 from .database import use_unicode_lower_in_sqlite
 from .errors import problem_response
@@ -86,11 +87,16 @@ def build_app(
     description: str = "",
     db: SQLAlchemy | None = None,
     local_database_url: str | None = None,
+    verifies_tokens: bool = False,
     env: str | None = None,
     defaults: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Flask:
-    """Build a service's Flask app; see the module docstring for the order."""
+    """Build a service's Flask app; see the module docstring for the order.
+
+    *verifies_tokens*: the service demands bearer tokens (`core.auth`), so
+    ``prod`` refuses to start without a real key.
+    """
     app = base_app(
         import_name,
         db=db,
@@ -99,6 +105,14 @@ def build_app(
         defaults=defaults,
         overrides=overrides,
     )
-    api = ApiFlask(app, title=title, version=version, description=description)
+    if verifies_tokens:
+        check_auth_config(app.config, app.config["ENV_NAME"])
+    api = ApiFlask(
+        app,
+        title=title,
+        version=version,
+        description=description,
+        authorizations=SECURITY_DEFINITIONS if verifies_tokens else None,
+    )
     register_routes(api, app)
     return app

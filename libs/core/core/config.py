@@ -4,6 +4,8 @@ The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
 ``APP_ENV`` variable or by the caller. Variables then override settings by name:
 
 - ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``, ``TRUSTED_PROXY_HOPS``;
+- ``JWT_SECRET``, ``JWT_PUBLIC_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``,
+  ``JWT_ISSUER``, ``JWT_LEEWAY`` (see `core.auth`);
 - ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
 - every setting the service declares in its own defaults, by the same name;
 - any ``FLASK_<NAME>`` -> ``<NAME>``.
@@ -46,9 +48,12 @@ _DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXY_HOPS": 0,
 }
 
+# Outside prod, tokens are checked with a known dev secret (see core.auth).
+_DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-prod"
+
 ENVIRONMENTS: dict[str, dict[str, Any]] = {
-    "dev": {},
-    "test": {"TESTING": True, "LOG_LEVEL": "WARNING"},
+    "dev": {"JWT_SECRET": _DEV_JWT_SECRET},
+    "test": {"TESTING": True, "LOG_LEVEL": "WARNING", "JWT_SECRET": _DEV_JWT_SECRET},
     "prod": {},
 }
 
@@ -58,6 +63,12 @@ _VARIABLES = {
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXY_HOPS": "TRUSTED_PROXY_HOPS",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "JWT_SECRET": "JWT_SECRET",
+    "JWT_PUBLIC_KEY": "JWT_PUBLIC_KEY",
+    "JWT_JWKS_URL": "JWT_JWKS_URL",
+    "JWT_AUDIENCE": "JWT_AUDIENCE",
+    "JWT_ISSUER": "JWT_ISSUER",
+    "JWT_LEEWAY": "JWT_LEEWAY",
 }
 _INTEGERS = ("MAX_CONTENT_LENGTH", "TRUSTED_PROXY_HOPS")
 

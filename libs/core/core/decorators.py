@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from flask import request
+from flask_restx import Namespace
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -51,13 +52,13 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def document_errors(shape: Shape, *codes: int) -> Callable[[F], F]:
+def document_errors(api: Namespace, *codes: int) -> Callable[[F], F]:
     """Document that an operation may answer with problem documents *codes*."""
-    model = problem_model(shape.namespace)
+    model = problem_model(api)
 
     def decorate(func: F) -> F:
         for code in codes:
-            func = shape.namespace.response(code, HTTPStatus(code).phrase, model)(func)
+            func = api.response(code, HTTPStatus(code).phrase, model)(func)
         return func
 
     return decorate
@@ -160,7 +161,7 @@ def accepts(shape: Shape) -> Callable[[F], F]:
             return func(*args, body=load_body(shape), **kwargs)
 
         documented = shape.namespace.expect(shape.model, validate=False)(wrapper)
-        return document_errors(shape, 400, 413, 415, 422)(cast(F, documented))
+        return document_errors(shape.namespace, 400, 413, 415, 422)(cast(F, documented))
 
     return decorate
 
@@ -179,7 +180,7 @@ def accepts_query(shape: Shape) -> Callable[[F], F]:
             return func(*args, query=load_query(shape), **kwargs)
 
         documented = shape.namespace.doc(params=params)(wrapper)
-        return document_errors(shape, 400)(cast(F, documented))
+        return document_errors(shape.namespace, 400)(cast(F, documented))
 
     return decorate
 

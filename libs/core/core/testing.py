@@ -1,6 +1,7 @@
 """The core pytest plugin: ``app``, ``client`` and ``db`` for every service's tests.
 
 Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
+``auth_headers`` makes bearer-token headers for a subject and scopes.
 A service's ``conftest.py`` provides one fixture, ``app_factory``, its
 ``create_app``; the plugin builds the app from it in the ``test`` environment.
 
@@ -21,6 +22,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
+from .auth import mint_token
 from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 
 AppFactory = Callable[..., Flask]
@@ -83,6 +86,25 @@ def app(app_factory: AppFactory, database_url: str) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client of ``app``."""
     return app.test_client()
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth_headers(app: Flask) -> AuthHeaders:
+    """Make ``Authorization`` headers: ``auth_headers("alice", "entity:read", lifetime=60)``.
+
+    Tokens are signed with the app's ``JWT_SECRET``; extra keywords become claims.
+    """
+
+    def make(
+        subject: str = "user-1", scopes: str | list[str] = "", **claims: Any
+    ) -> dict[str, str]:
+        token = mint_token(app.config["JWT_SECRET"], subject, scopes, **claims)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
 
 
 @pytest.fixture

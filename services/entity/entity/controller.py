@@ -5,7 +5,8 @@ from typing import Any
 from flask import request
 from flask_restx import Namespace, Resource
 
-from core import ApiResponse, accepts, responds
+from core import ApiResponse, Forbidden, accepts, responds
+from core.auth import current_principal, requires
 from core.decorators import document_errors
 from core.etag import check_preconditions, make_etag, not_modified
 from core.query import ListQuery, accepts_list_query
@@ -30,9 +31,17 @@ def etag(row: Entity) -> str:
     return make_etag(row.id, row.version)
 
 
+READ, WRITE, ADMIN = "entity:read", "entity:write", "entity:admin"
+
+
 def current(entity_id: int) -> Entity:
-    """The row to change, once the request's preconditions hold for it (else 412)."""
+    """The row to change: it exists (404), the caller owns it or is an admin
+    (403), and the request's preconditions hold for it (412). Nothing has
+    changed yet when any of these fails."""
     found = service().get(entity_id)
+    principal = current_principal()
+    if not principal.has(ADMIN) and found.owner_id != principal.subject:
+        raise Forbidden("Only the entity's owner or an entity:admin may change it.")
     check_preconditions(etag(found))
     return found
 
@@ -44,17 +53,19 @@ def location(row: Entity) -> str:
 
 @api.route("")
 class EntityListResource(Resource):
+    @requires(api, READ)
     @accepts_list_query(entity)
     @responds(entity.many)
     def get(self, query: ListQuery) -> ApiResponse:
         """List entities"""
         return ApiResponse(service().list(query))
 
+    @requires(api, WRITE)
     @accepts(entity.create)
     @responds(entity.single, 201)
     def post(self, body: dict[str, Any]) -> ApiResponse:
         """Create an entity"""
-        created = service().create(body)
+        created = service().create(body, owner_id=current_principal().subject)
         return ApiResponse(
             created, 201, headers={"Location": location(created), "ETag": etag(created)}
         )
@@ -63,7 +74,8 @@ class EntityListResource(Resource):
 @api.route(ID_ROUTE)
 @api.param("entity_id", "Entity identifier")
 class EntityResource(Resource):
-    @document_errors(entity.single, 404)
+    @requires(api, READ)
+    @document_errors(api, 404)
     @api.response(304, "Not Modified (If-None-Match names the current ETag)")
     @responds(entity.single)
     def get(self, entity_id: int) -> ApiResponse:
@@ -74,7 +86,8 @@ class EntityResource(Resource):
             return ApiResponse(None, 304, headers={"ETag": tag})
         return ApiResponse(found, headers={"ETag": tag})
 
-    @document_errors(entity.single, 404, 412)
+    @requires(api, WRITE, ADMIN, any_of=True)
+    @document_errors(api, 404, 412)
     @accepts(entity.update)
     @responds(entity.single)
     def put(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
@@ -82,7 +95,8 @@ class EntityResource(Resource):
         changed = service().replace(current(entity_id), body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
-    @document_errors(entity.single, 404, 412)
+    @requires(api, WRITE, ADMIN, any_of=True)
+    @document_errors(api, 404, 412)
     @accepts(entity.patch)
     @responds(entity.single)
     def patch(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
@@ -90,7 +104,8 @@ class EntityResource(Resource):
         changed = service().patch(current(entity_id), body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
-    @document_errors(entity.single, 404, 412)
+    @requires(api, WRITE, ADMIN, any_of=True)
+    @document_errors(api, 404, 412)
     @api.response(204, "Deleted")
     def delete(self, entity_id: int) -> ApiResponse:
         """Delete an entity"""

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
@@ -33,7 +34,7 @@ def test_create_returns_201_location_and_etag(client: FlaskClient) -> None:
     assert response.status_code == 201
     data = response.get_json()["data"]
     assert set(data) == {"id", "name", "purpose", "ownerId", "createdAt", "updatedAt"}
-    assert (data["name"], data["purpose"], data["ownerId"]) == ("First", "Testing", None)
+    assert (data["name"], data["purpose"], data["ownerId"]) == ("First", "Testing", "owner-1")
     assert data["createdAt"].endswith("Z") and data["updatedAt"] == data["createdAt"]
     assert response.headers["Location"] == f"http://localhost/api/entities/{data['id']}"
     assert response.headers["ETag"] == f'"{data["id"]}-1"'
@@ -413,3 +414,99 @@ def test_compressed_bodies_are_415(client: FlaskClient, db: SQLAlchemy) -> None:
     )
     assert response.status_code == 415
     assert rows(db) == []
+
+
+# -- authentication and authorization ------------------------------------------------
+
+
+def test_no_token_is_401_with_www_authenticate(app: Flask) -> None:
+    anonymous = app.test_client()
+    for method, path in [
+        ("get", "/api/entities"),
+        ("post", "/api/entities"),
+        ("get", "/api/entities/1"),
+        ("delete", "/api/entities/1"),
+    ]:
+        response = getattr(anonymous, method)(path, json={"name": "x"})
+        assert response.status_code == 401, (method, path)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.content_type == PROBLEM
+
+
+def test_a_reader_can_list_but_not_create(app: Flask, auth_headers: Any, db: SQLAlchemy) -> None:
+    reader = auth_headers("reader", "entity:read")
+    client = app.test_client()
+    assert client.get("/api/entities", headers=reader).status_code == 200
+    response = client.post("/api/entities", json={"name": "x"}, headers=reader)
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+    assert rows(db) == []
+
+
+def test_a_writer_without_read_cannot_read(app: Flask, auth_headers: Any) -> None:
+    writer = auth_headers("writer", "entity:write")
+    client = app.test_client()
+    assert client.post("/api/entities", json={"name": "x"}, headers=writer).status_code == 201
+    assert client.get("/api/entities", headers=writer).status_code == 403
+
+
+def test_owner_other_user_and_admin(app: Flask, auth_headers: Any, db: SQLAlchemy) -> None:
+    client = app.test_client()
+    owner = auth_headers("alice", "entity:read entity:write")
+    other = auth_headers("bob", "entity:read entity:write")
+    admin = auth_headers("carol", "entity:admin")
+    created = client.post("/api/entities", json={"name": "alice's"}, headers=owner)
+    data = created.get_json()["data"]
+    assert data["ownerId"] == "alice"
+    path = f"/api/entities/{data['id']}"
+    before = rows(db)
+    for method in ("put", "patch", "delete"):
+        refused = getattr(client, method)(path, json={"name": "bob's now"}, headers=other)
+        assert refused.status_code == 403, method
+        assert refused.content_type == PROBLEM
+    assert rows(db) == before  # refused writes changed nothing
+    assert client.get(path, headers=other).status_code == 200  # reading is not owning
+    assert client.patch(path, json={"purpose": "mine"}, headers=owner).status_code == 200
+    assert client.put(path, json={"name": "admin's touch"}, headers=admin).status_code == 200
+    assert client.delete(path, headers=admin).status_code == 204
+
+
+def test_the_owner_comes_from_the_token_not_the_body(app: Flask, auth_headers: Any) -> None:
+    response = app.test_client().post(
+        "/api/entities",
+        json={"name": "x", "ownerId": "mallory"},
+        headers=auth_headers("alice", "entity:write"),
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["pointer"] == "/ownerId"
+
+
+def test_a_bad_token_changes_nothing(app: Flask, auth_headers: Any, db: SQLAlchemy) -> None:
+    expired = auth_headers("alice", "entity:write", exp=1)
+    response = app.test_client().post("/api/entities", json={"name": "x"}, headers=expired)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert rows(db) == []
+
+
+def test_security_is_documented_per_operation(client: FlaskClient) -> None:
+    spec = client.get("/swagger").get_json()
+    assert spec["securityDefinitions"]["Bearer"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": spec["securityDefinitions"]["Bearer"]["description"],
+    }
+    expected = {
+        ("/api/entities", "get"): ["entity:read"],
+        ("/api/entities", "post"): ["entity:write"],
+        ("/api/entities/{entity_id}", "get"): ["entity:read"],
+        ("/api/entities/{entity_id}", "put"): ["entity:write", "entity:admin"],
+        ("/api/entities/{entity_id}", "patch"): ["entity:write", "entity:admin"],
+        ("/api/entities/{entity_id}", "delete"): ["entity:write", "entity:admin"],
+    }
+    for (path, method), scopes in expected.items():
+        operation = spec["paths"][path][method]
+        assert operation["security"] == [{"Bearer": []}]
+        assert operation["x-required-scopes"] == scopes
+        assert {"401", "403"} <= set(operation["responses"])

@@ -23,6 +23,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
         register_routes=register_routes,
         db=db,
         local_database_url=local_database_url(),
+        verifies_tokens=True,
         env=env,
         overrides=overrides,
     )

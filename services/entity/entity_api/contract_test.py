@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 
 import entity.model  # noqa: F401  (the tables)
+from core.auth import DEV_JWT_SECRET, mint_token
 from core.testing import running_server
 from entity_api import serve as serve_module
 from entity_api.db import db
@@ -38,8 +39,16 @@ def server(database_url: str) -> Iterator[str]:
         yield url
 
 
+# Every scope: generated requests reach the code behind the checks (schemathesis
+# also sends them without it, and expects the documented 401).
+AUTH = {
+    "Authorization": "Bearer "
+    + mint_token(DEV_JWT_SECRET, "contract", "entity:read entity:write entity:admin")
+}
+
+
 def check(case: Case[Any]) -> None:
-    response = case.call()
+    response = case.call(headers=AUTH)
     if response.status_code == 414:
         # gunicorn's request-line limit answers before the app sees the
         # request (negative cases can exceed it): only require it is no 5xx.

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import entity.model  # noqa: F401  (the tables)
+from core.auth import DEV_JWT_SECRET, mint_token
 from core.testing import running_server
 from entity_api import serve as serve_module
 from entity_api.db import db
@@ -26,11 +27,15 @@ def server(database_url: str) -> Iterator[str]:
         yield url
 
 
+TOKEN = mint_token(DEV_JWT_SECRET, "http-user", "entity:read entity:write")
+
+
 def call(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    headers = {"Authorization": f"Bearer {TOKEN}", **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -71,7 +76,12 @@ def test_errors_over_http_are_problems(server: str) -> None:
 def test_prod_refuses_to_start_without_a_database_url() -> None:
     result = subprocess.run(
         [sys.executable, "-c", "from entity_api.app import create_app; create_app('prod')"],
-        env={"PATH": "", "PYTHONPATH": ":".join(sys.path), "SECRET_KEY": "not-the-default"},
+        env={
+            "PATH": "",
+            "PYTHONPATH": ":".join(sys.path),
+            "SECRET_KEY": "not-the-default",
+            "JWT_SECRET": "x" * 40,
+        },
         capture_output=True,
         text=True,
     )
@@ -90,10 +100,38 @@ def test_a_chunked_body_over_the_limit_is_413(server: str) -> None:
         "POST",
         "/api/entities",
         body=chunks,
-        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        headers={
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+            "Authorization": f"Bearer {TOKEN}",
+        },
         encode_chunked=True,
     )
     response = connection.getresponse()
     assert response.status == 413
     assert response.getheader("Content-Type") == "application/problem+json"
     connection.close()
+
+
+def test_prod_refuses_to_start_with_the_dev_token_secret() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from entity_api.app import create_app; create_app('prod')"],
+        env={
+            "PATH": "",
+            "PYTHONPATH": ":".join(sys.path),
+            "SECRET_KEY": "not-the-default",
+            "DATABASE_URL": "sqlite://",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "prod refuses to start with no token key" in result.stderr
+
+
+def test_without_a_token_over_http_is_401(server: str) -> None:
+    request = urllib.request.Request(f"{server}/api/entities")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 401
+    assert info.value.headers["WWW-Authenticate"] == "Bearer"

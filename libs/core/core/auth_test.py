@@ -1,0 +1,231 @@
+"""Token verification: what is accepted, and every way a hostile token is refused."""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+
+from core import Unauthorized
+from core.auth import DEV_JWT_SECRET, TokenVerifier, check_auth_config, mint_token
+from core.config import ConfigError
+
+SECRET = "s" * 40
+
+
+def rsa_key() -> tuple[Any, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return key, public.decode()
+
+
+PRIVATE, PUBLIC = rsa_key()
+OTHER_PRIVATE, _ = rsa_key()
+
+
+def claims(**extra: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": "alice", "scope": "a b", "iat": now, "nbf": now, "exp": now + 60, **extra}
+
+
+def refused(verifier: TokenVerifier, token: str) -> str:
+    with pytest.raises(Unauthorized) as info:
+        verifier.verify(token)
+    assert info.value.status == 401
+    header = info.value.headers.get("WWW-Authenticate", "")
+    assert header.startswith("Bearer")
+    return info.value.detail
+
+
+def test_hs256_with_the_secret() -> None:
+    principal = TokenVerifier({"JWT_SECRET": SECRET}).verify(mint_token(SECRET, "alice", "a b"))
+    assert principal.subject == "alice"
+    assert principal.scopes == {"a", "b"}
+    assert principal.has("a") and not principal.has("c")
+
+
+def test_rs256_with_the_public_key() -> None:
+    token = jwt.encode(claims(), PRIVATE, algorithm="RS256")
+    assert TokenVerifier({"JWT_PUBLIC_KEY": PUBLIC}).verify(token).subject == "alice"
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        (jwt.encode(claims(exp=int(time.time()) - 120), SECRET, algorithm="HS256"), "expired"),
+        (
+            jwt.encode(claims(nbf=int(time.time()) + 120), SECRET, algorithm="HS256"),
+            "not valid yet",
+        ),
+        (jwt.encode(claims(), "another-secret-of-enough-length!!", algorithm="HS256"), "invalid"),
+        (jwt.encode(claims(), SECRET, algorithm="HS512"), "HS512"),
+        (
+            jwt.encode(
+                {k: v for k, v in claims().items() if k != "exp"}, SECRET, algorithm="HS256"
+            ),
+            "invalid",
+        ),
+        (
+            jwt.encode(
+                {k: v for k, v in claims().items() if k != "sub"}, SECRET, algorithm="HS256"
+            ),
+            "invalid",
+        ),
+        (jwt.encode(claims(sub=""), SECRET, algorithm="HS256"), "subject"),
+        ("not-a-token", "malformed"),
+        ("a.b.c", "malformed"),
+        ("", "malformed"),
+    ],
+)
+def test_hostile_hs_tokens(token: str, why: str) -> None:
+    assert why in refused(TokenVerifier({"JWT_SECRET": SECRET}), token)
+
+
+def _segment(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_alg_none_is_refused() -> None:
+    token = _segment({"alg": "none", "typ": "JWT"}) + "." + _segment(claims()) + "."
+    assert "none" in refused(TokenVerifier({"JWT_SECRET": SECRET, "JWT_PUBLIC_KEY": PUBLIC}), token)
+
+
+def test_a_tampered_payload_is_refused() -> None:
+    header, _, signature = mint_token(SECRET, "alice", "a").split(".")
+    forged = f"{header}.{_segment(claims(sub='admin', scope='entity:admin'))}.{signature}"
+    refused(TokenVerifier({"JWT_SECRET": SECRET}), forged)
+
+
+def test_an_hs_token_signed_with_the_public_key_is_refused() -> None:
+    # Algorithm confusion: the public key is public, so an attacker can HMAC with it.
+    token = _hmac_with(PUBLIC)
+    assert "HS256" in refused(TokenVerifier({"JWT_PUBLIC_KEY": PUBLIC}), token)
+
+
+def _hmac_with(key: str) -> str:
+    signing_input = _segment({"alg": "HS256", "typ": "JWT"}) + "." + _segment(claims())
+    digest = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_an_rs_token_to_an_hs_configuration_is_refused() -> None:
+    token = jwt.encode(claims(), PRIVATE, algorithm="RS256")
+    assert "RS256" in refused(TokenVerifier({"JWT_SECRET": SECRET}), token)
+
+
+def test_an_rs_token_from_another_key_is_refused() -> None:
+    token = jwt.encode(claims(), OTHER_PRIVATE, algorithm="RS256")
+    refused(TokenVerifier({"JWT_PUBLIC_KEY": PUBLIC}), token)
+
+
+def test_audience_and_issuer_are_checked_when_configured() -> None:
+    verifier = TokenVerifier({"JWT_SECRET": SECRET, "JWT_AUDIENCE": "api", "JWT_ISSUER": "idp"})
+    good = jwt.encode(claims(aud="api", iss="idp"), SECRET, algorithm="HS256")
+    assert verifier.verify(good).subject == "alice"
+    assert "audience" in refused(
+        verifier, jwt.encode(claims(aud="web", iss="idp"), SECRET, algorithm="HS256")
+    )
+    assert "issuer" in refused(
+        verifier, jwt.encode(claims(aud="api", iss="evil"), SECRET, algorithm="HS256")
+    )
+    refused(verifier, jwt.encode(claims(iss="idp"), SECRET, algorithm="HS256"))  # no aud at all
+
+
+def test_leeway_forgives_a_little_clock_skew() -> None:
+    verifier = TokenVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 30})
+    skewed = jwt.encode(claims(exp=int(time.time()) - 10), SECRET, algorithm="HS256")
+    assert verifier.verify(skewed).subject == "alice"
+
+
+# -- JWKS --------------------------------------------------------------------------------
+
+
+class Keys:
+    def __init__(self) -> None:
+        self.jwks: dict[str, Any] = {"keys": []}
+        self.fetches = 0
+
+    def publish(self, private: Any, kid: str) -> None:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        self.jwks["keys"].append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+
+
+@pytest.fixture
+def jwks() -> Iterator[tuple[str, Keys]]:
+    keys = Keys()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            keys.fetches += 1
+            body = json.dumps(keys.jwks).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json", keys
+    server.shutdown()
+
+
+def test_jwks_keys_are_cached_and_refreshed_for_an_unknown_kid(jwks: tuple[str, Keys]) -> None:
+    url, keys = jwks
+    keys.publish(PRIVATE, "k1")
+    verifier = TokenVerifier({"JWT_JWKS_URL": url, "JWT_JWKS_COOLDOWN": 0})
+    first = jwt.encode(claims(), PRIVATE, algorithm="RS256", headers={"kid": "k1"})
+    assert verifier.verify(first).subject == "alice"
+    assert verifier.verify(first).subject == "alice"
+    assert keys.fetches == 1  # cached
+    keys.publish(OTHER_PRIVATE, "k2")  # the issuer rotates
+    rotated = jwt.encode(claims(), OTHER_PRIVATE, algorithm="RS256", headers={"kid": "k2"})
+    assert verifier.verify(rotated).subject == "alice"
+    assert keys.fetches == 2
+    unknown = jwt.encode(claims(), OTHER_PRIVATE, algorithm="RS256", headers={"kid": "k9"})
+    assert "key" in refused(verifier, unknown)
+
+
+def test_jwks_down_is_401_not_500() -> None:
+    verifier = TokenVerifier({"JWT_JWKS_URL": "http://127.0.0.1:9/jwks.json"})
+    token = jwt.encode(claims(), PRIVATE, algorithm="RS256", headers={"kid": "k1"})
+    refused(verifier, token)
+
+
+# -- configuration ------------------------------------------------------------------------
+
+
+def test_prod_refuses_no_key_and_dev_or_short_secrets() -> None:
+    with pytest.raises(ConfigError, match="no token key"):
+        check_auth_config({}, "prod")
+    with pytest.raises(ConfigError, match="dev JWT_SECRET"):
+        check_auth_config({"JWT_SECRET": DEV_JWT_SECRET}, "prod")
+    with pytest.raises(ConfigError, match="dev JWT_SECRET"):
+        check_auth_config({"JWT_SECRET": "short"}, "prod")
+    check_auth_config({"JWT_SECRET": SECRET}, "prod")
+    check_auth_config({"JWT_JWKS_URL": "https://idp.example/jwks"}, "prod")
+    check_auth_config({"JWT_SECRET": DEV_JWT_SECRET}, "dev")
+
+
+def test_the_auth_headers_fixture_signs_with_the_app_secret(app: Flask, auth_headers: Any) -> None:
+    header = auth_headers("zoe", "x y", team="blue")["Authorization"]
+    scheme, token = header.split(" ")
+    principal = TokenVerifier(app.config).verify(token)
+    assert scheme == "Bearer"
+    assert principal.subject == "zoe" and principal.claims["team"] == "blue"
+    assert principal.scopes == frozenset({"x", "y"})
