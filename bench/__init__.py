@@ -1,0 +1,1 @@
+"""Benchmarks: the services against bare references, direct and through the gateway."""

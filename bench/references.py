@@ -1,0 +1,199 @@
+"""The reference servers the services are measured against, on the same table.
+
+- `baseline`: Flask + SQLAlchemy Core + ``json``; no flask-restx, no
+  marshmallow. The same list (page, sort, filter, search), get and create
+  routes, the same bearer-token check, the same envelope.
+- `ceiling`: a raw WSGI app answering a fixed small JSON: what gunicorn and
+  the machine can do at all.
+- `bench.fastapi_peer`: FastAPI + pydantic + SQLAlchemy ORM, under uvicorn
+  workers: the peer a user would pick instead.
+
+Each factory reads ``DATABASE_URL`` and ``JWT_SECRET`` (gunicorn calls
+``bench.references:baseline()`` and the others).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jwt
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("purpose", sa.String(255)),
+    sa.Column("owner_id", sa.String(255)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+COLUMNS = [entities.c[n] for n in ("id", "name", "purpose", "owner_id", "created_at", "updated_at")]
+SORTABLE = {"id", "name", "purpose", "createdAt", "updatedAt"}
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "purpose": row.purpose,
+        "ownerId": row.owner_id,
+        "createdAt": _iso(row.created_at),
+        "updatedAt": _iso(row.updated_at),
+    }
+
+
+def _engine() -> sa.Engine:
+    return sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+
+
+def _subject(authorization: str | None, secret: str) -> str | None:
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    try:
+        claims = jwt.decode(authorization[7:], secret, algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        return None
+    return str(claims.get("sub"))
+
+
+def _order(sort: str) -> list[Any]:
+    names = {"createdAt": "created_at", "updatedAt": "updated_at"}
+    order = []
+    for token in sort.split(","):
+        desc = token.startswith("-")
+        field = token.lstrip("-")
+        if field not in SORTABLE:
+            raise ValueError(field)
+        column = entities.c[names.get(field, field)]
+        order.append(column.desc() if desc else column.asc())
+    return [*order, entities.c.id.asc()]
+
+
+def baseline() -> Callable[..., Iterable[bytes]]:
+    """Flask + SQLAlchemy Core + json: the bare implementation of the same routes."""
+    from flask import Flask, Response, request
+
+    app = Flask("baseline")
+    engine = _engine()
+    secret = os.environ["JWT_SECRET"]
+
+    def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return Response(json.dumps(body), status, headers, mimetype="application/json")
+
+    def problem(status: int, detail: str) -> Response:
+        return Response(
+            json.dumps({"status": status, "detail": detail}),
+            status,
+            mimetype="application/problem+json",
+        )
+
+    @app.get("/healthz")
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/api/entities")
+    def list_entities() -> Response:
+        if _subject(request.headers.get("Authorization"), secret) is None:
+            return problem(401, "token")
+        try:
+            page = int(request.args.get("page", 1))
+            size = int(request.args.get("pageSize", 20))
+            order = _order(request.args.get("sort", "id"))
+        except ValueError:
+            return problem(400, "bad query")
+        where = []
+        name = request.args.get("filter[name][contains]")
+        if name is not None:
+            where.append(entities.c.name.icontains(name, autoescape=True))
+        with engine.connect() as conn:
+            total = conn.scalar(sa.select(sa.func.count()).select_from(entities).where(*where))
+            rows = conn.execute(
+                sa.select(*COLUMNS)
+                .where(*where)
+                .order_by(*order)
+                .limit(size)
+                .offset((page - 1) * size)
+            ).all()
+        last = max(1, -(-(total or 0) // size))
+        base = request.base_url
+        links = {
+            "self": f"{base}?page={page}&pageSize={size}",
+            "first": f"{base}?page=1&pageSize={size}",
+            "prev": f"{base}?page={page - 1}&pageSize={size}" if page > 1 else None,
+            "next": f"{base}?page={page + 1}&pageSize={size}" if page < last else None,
+            "last": f"{base}?page={last}&pageSize={size}",
+        }
+        body = {
+            "data": [_row(r) for r in rows],
+            "meta": {"page": page, "pageSize": size, "total": total},
+            "links": links,
+        }
+        link = ", ".join(f'<{u}>; rel="{k}"' for k, u in links.items() if u)
+        return answer(body, headers={"Link": link, "X-Total-Count": str(total)})
+
+    @app.get("/api/entities/<int:entity_id>")
+    def get_entity(entity_id: int) -> Response:
+        if _subject(request.headers.get("Authorization"), secret) is None:
+            return problem(401, "token")
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(*COLUMNS).where(entities.c.id == entity_id)).first()
+        if row is None:
+            return problem(404, "missing")
+        return answer({"data": _row(row)}, headers={"ETag": f'"{row.id}"'})
+
+    @app.post("/api/entities")
+    def create_entity() -> Response:
+        subject = _subject(request.headers.get("Authorization"), secret)
+        if subject is None:
+            return problem(401, "token")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or set(body) - {"name", "purpose"}:
+            return problem(422, "body")
+        name, purpose = body.get("name"), body.get("purpose")
+        if not isinstance(name, str) or not 1 <= len(name) <= 255:
+            return problem(422, "name")
+        if purpose is not None and (not isinstance(purpose, str) or len(purpose) > 255):
+            return problem(422, "purpose")
+        now = dt.datetime.now(dt.UTC)
+        with engine.begin() as conn:
+            row = conn.execute(
+                entities.insert()
+                .values(
+                    name=name,
+                    purpose=purpose,
+                    owner_id=subject,
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
+                )
+                .returning(*COLUMNS)
+            ).one()
+        return answer({"data": _row(row)}, 201, {"Location": f"{request.base_url}/{row.id}"})
+
+    return app
+
+
+def ceiling() -> Callable[..., Iterable[bytes]]:
+    """A raw WSGI app: a fixed small JSON answer."""
+    body = b'{"data":{"result":3}}'
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", headers)
+        return [body]
+
+    return app

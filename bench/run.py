@@ -1,0 +1,492 @@
+"""``./pants run bench:run [-- --quick]``: the services measured against references.
+
+One run, on this machine: migrate and seed 10,000 entities, start every server
+under gunicorn with the same settings (2 workers; the services exactly as the
+stack starts them), then measure, interleaved and repeated (medians), with
+``wrk`` (a C load generator, never the bottleneck here): throughput, p50 and
+p99 at 16 connections; p50 at 1 connection; server CPU per request (from the
+workers' own CPU accounting); RSS per worker; time from start to first 200;
+and, on PostgreSQL, whether the database connections stay the same under load.
+Servers (and PostgreSQL) are pinned to core 0 and wrk to core 1 where
+``taskset`` can. SQLite by default; ``DATABASE_URL`` selects PostgreSQL.
+
+Prints a table of figures and ratios, writes it to ``bench/results/`` as
+markdown and a PNG chart, and prints one line of JSON last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from entity_migrations.cli import make_config
+
+from bench.references import entities
+from core.auth import mint_token
+from core.process import free_port
+
+SECRET = "bench-secret-" + "x" * 32
+TOKEN = mint_token(SECRET, "bench", "entity:read entity:write", lifetime=24 * 3600)
+ENTITY_ROWS = 10_000
+LIST = "/api/entities?pageSize=20&sort=-createdAt&filter[name][contains]=7"
+GET = "/api/entities/5000"
+SUM = "/api/math/sum?a=1&b=2"
+WORKERS = "2"
+SERVER_CPU, LOAD_CPU = "0", "1"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- servers --------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    first_200: float = math.nan
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log: Path) -> None:
+        pin = ["taskset", "-c", SERVER_CPU] if shutil.which("taskset") else []
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [*pin, *self.command, "--bind", f"127.0.0.1:{self.port}"],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **self.env},
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = started + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        self.first_200 = time.monotonic() - started
+                        return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.005)
+        raise RuntimeError(f"{self.name} did not start; see {log}")
+
+    def workers(self) -> list[int]:
+        assert self.process is not None
+        master = self.process.pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def cpu_seconds(self) -> float:
+        total = 0
+        for pid in self.workers():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / TICKS
+
+    def rss_mib(self) -> float:
+        sizes = []
+        for pid in self.workers():
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024)  # type: ignore[index]
+        return statistics.mean(sizes)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def gunicorn(app: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", app, "--workers", WORKERS, "--no-control-socket",
+        "--worker-class", "gthread", "--threads", "4", *extra,
+    ]  # fmt: skip
+
+
+# -- load -------------------------------------------------------------------------------
+
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"name": "bench entity 7", "purpose": "load"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, connections: int, seconds: int, post: bool, script_dir: Path) -> Load:
+    pin = ["taskset", "-c", LOAD_CPU] if shutil.which("taskset") else []
+    command = [
+        *pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+        "-H", f"Authorization: Bearer {TOKEN}",
+    ]  # fmt: skip
+    if post:
+        script = script_dir / "post.lua"
+        script.write_text(POST_SCRIPT)
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Load:
+    """The figures of one ``wrk --latency`` run."""
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return Load(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", output)[1]),  # type: ignore[index]
+        errors=(int(errors[1]) if errors else 0)
+        + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
+    )
+
+
+# -- database ---------------------------------------------------------------------------
+
+
+@contextmanager
+def database(url: str | None, folder: Path) -> Iterator[str]:
+    if not url or not url.startswith("postgresql"):
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def seed(url: str) -> None:
+    command.upgrade(make_config(url), "head")
+    now = dt.datetime.now(dt.UTC)
+    engine = sa.create_engine(url)
+    rows = [
+        {
+            "name": f"entity {i:05d}",
+            "purpose": f"purpose {i % 97}",
+            "owner_id": "bench",
+            "created_at": now - dt.timedelta(seconds=ENTITY_ROWS - i),
+            "updated_at": now,
+            "version": 1,
+        }
+        for i in range(1, ENTITY_ROWS + 1)
+    ]
+    with engine.begin() as conn:
+        conn.execute(entities.insert(), rows)
+    engine.dispose()
+
+
+def pin_postgres(core: str) -> None:
+    """Put PostgreSQL's processes on *core* (new backends inherit it)."""
+    if not shutil.which("taskset"):
+        return
+    for pid in subprocess.run(
+        ["pgrep", "-x", "postgres"], capture_output=True, text=True
+    ).stdout.split():
+        subprocess.run(["taskset", "-pc", core, pid], capture_output=True)
+
+
+def backend_pids(url: str) -> set[int]:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = set(pids)
+    engine.dispose()
+    return found
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    endpoint: str  # list, get, create, sum
+    target: str  # service, gateway, baseline, fastapi, ceiling
+    server: Server  # whose CPU counts
+    url: str
+
+    @property
+    def post(self) -> bool:
+        return self.endpoint == "create"
+
+
+def geomean(values: list[float]) -> float:
+    values = [v for v in values if v > 0 and math.isfinite(v)]
+    return math.exp(statistics.mean(math.log(v) for v in values)) if values else math.nan
+
+
+def measure(
+    cases: list[Case], repeats: int, seconds: int, script_dir: Path
+) -> dict[tuple[str, str], dict[str, float]]:
+    samples: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for repeat in range(repeats):
+        for case in cases:  # interleaved: every case once per round
+            key = (case.endpoint, case.target)
+            before = case.server.cpu_seconds()
+            load = wrk(case.url, 16, seconds, case.post, script_dir)
+            cpu_ms = (case.server.cpu_seconds() - before) * 1000 / max(load.requests, 1)
+            single = wrk(case.url, 1, max(1, seconds // 2), case.post, script_dir)
+            s = samples.setdefault(key, {})
+            for name, value in (
+                ("rps", load.rps),
+                ("p50_ms", load.p50_ms),
+                ("p99_ms", load.p99_ms),
+                ("cpu_ms", cpu_ms),
+                ("p50_1c_ms", single.p50_ms),
+                ("errors", load.errors + single.errors),
+            ):
+                s.setdefault(name, []).append(value)
+        print(f"bench: round {repeat + 1}/{repeats} done", flush=True)
+    return {
+        key: {
+            name: (sum(values) if name == "errors" else statistics.median(values))
+            for name, values in metrics.items()
+        }
+        for key, metrics in samples.items()
+    }
+
+
+def report(figures: dict[str, Any]) -> str:
+    rows = ["| endpoint | target | req/s (16c) | p50 ms | p99 ms | p50 ms (1c) | CPU ms/req | errors |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for key, m in figures["measurements"].items():
+        endpoint, target = key.split(" ")
+        rows.append(
+            f"| {endpoint} | {target} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} "
+            f"| {m['p50_1c_ms']:.2f} | {m['cpu_ms']:.3f} | {m['errors']:.0f} |"
+        )
+    rows += ["", "| ratio | value | target |", "| --- | ---: | --- |"]
+    for name, (value, goal) in figures["ratios"].items():
+        rows.append(f"| {name} | {value:.2f} | {goal} |")
+    rows += ["", "| server | RSS MiB/worker | first 200 s |", "| --- | ---: | ---: |"]
+    for name, s in figures["servers"].items():
+        rows.append(f"| {name} | {s['rss_mib']:.1f} | {s['first_200_s']:.2f} |")
+    if figures.get("connections"):
+        c = figures["connections"]
+        rows += ["", f"PostgreSQL connections: {c['before']} before load, {c['after']} after, "
+                 f"{c['new']} opened during it."]  # fmt: skip
+    return "\n".join(rows)
+
+
+def chart(figures: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measurements = figures["measurements"]
+    endpoints = ["list", "get", "create", "sum"]
+    targets = ["service", "gateway", "baseline", "fastapi", "ceiling"]
+    fig, ax = plt.subplots(figsize=(10, 5))
+    width = 0.16
+    for i, target in enumerate(targets):
+        values = [measurements.get(f"{e} {target}", {}).get("rps", 0) for e in endpoints]
+        ax.bar([x + i * width for x in range(len(endpoints))], values, width, label=target)
+    ax.set_xticks([x + 2 * width for x in range(len(endpoints))], endpoints)
+    ax.set_ylabel("requests/s at 16 connections (median)")
+    ax.set_title(f"flask-blueprint benchmark ({figures['database']}, {figures['when']})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench", description="Benchmark the services.")
+    parser.add_argument("--quick", action="store_true", help="the same measurements, shorter")
+    options = parser.parse_args()
+    repeats, seconds = (3, 1) if options.quick else (5, 4)
+    if not shutil.which("wrk"):
+        print("bench: installing wrk (Debian)", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    out = Path("bench/results")
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        database(os.environ.get("DATABASE_URL"), Path(tmp)) as url,
+    ):
+        folder = Path(tmp)
+        postgres = url.startswith("postgresql")
+        if postgres:
+            pin_postgres(SERVER_CPU)
+        seed(url)
+        common = {
+            "DATABASE_URL": url,
+            "JWT_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": WORKERS,
+        }
+        entity = Server(
+            "entity",
+            [sys.executable, "-m", "entity_api.serve"],
+            {**common, "TRUSTED_PROXY_HOPS": "1"},
+        )
+        math_ = Server("math", [sys.executable, "-m", "math_api.serve"], common)
+        servers = [entity, math_]
+        log = out / "servers.log"
+        log.write_text("")
+        for server in servers:
+            server.start(log)
+        gateway = Server(
+            "gateway",
+            [sys.executable, "-m", "gateway_api.serve"],
+            {
+                **common,
+                "ENTITY_URL": entity.url,
+                "MATH_URL": math_.url,
+                "RATELIMIT_DEFAULT": "100000000/minute",
+            },
+        )
+        baseline = Server("baseline", gunicorn("bench.references:baseline()"), common)
+        fastapi = Server(
+            "fastapi",
+            gunicorn(
+                "bench.fastapi_peer:fastapi_app()", "--worker-class", "uvicorn_worker.UvicornWorker"
+            ),
+            common,
+        )
+        ceiling = Server("ceiling", gunicorn("bench.references:ceiling()"), common)
+        for server in (gateway, baseline, fastapi, ceiling):
+            server.start(log)
+            servers.append(server)
+        try:
+            print(
+                f"bench: {'PostgreSQL' if postgres else 'SQLite'}, {ENTITY_ROWS} entities; load by wrk "
+                f"(C, pinned to core {LOAD_CPU}; servers on core {SERVER_CPU}); "
+                f"{repeats} rounds of {seconds:g} s per case",
+                flush=True,
+            )
+            cases = []
+            for endpoint, path in (("list", LIST), ("get", GET), ("create", "/api/entities")):
+                cases += [
+                    Case(endpoint, "service", entity, entity.url + path),
+                    Case(endpoint, "gateway", gateway, gateway.url + path),
+                    Case(endpoint, "baseline", baseline, baseline.url + path),
+                    Case(endpoint, "fastapi", fastapi, fastapi.url + path),
+                ]
+            cases += [
+                Case("sum", "service", math_, math_.url + SUM),
+                Case("sum", "gateway", gateway, gateway.url + SUM),
+                Case("sum", "ceiling", ceiling, ceiling.url + SUM),
+            ]
+            before = backend_pids(url) if postgres else set()
+            results = measure(cases, repeats, seconds, folder)
+            after = backend_pids(url) if postgres else set()
+            rss = {s.name: s.rss_mib() for s in servers}
+        finally:
+            for server in servers:
+                server.stop()
+            if postgres:
+                pin_postgres("0-1")
+
+    def m(endpoint: str, target: str, name: str) -> float:
+        return results[(endpoint, target)][name]
+
+    crud = ("list", "get", "create")
+    ratios: dict[str, tuple[float, str]] = {}
+    for e in crud:
+        ratios[f"{e}: service / baseline req/s"] = (
+            m(e, "service", "rps") / m(e, "baseline", "rps"),
+            ">= 0.85 (each >= 0.8)",
+        )
+    ratios["geomean service / baseline req/s"] = (
+        geomean([ratios[f"{e}: service / baseline req/s"][0] for e in crud]),
+        ">= 0.85",
+    )
+    ratios["geomean service / baseline CPU per request"] = (
+        geomean([m(e, "service", "cpu_ms") / m(e, "baseline", "cpu_ms") for e in crud]),
+        "<= 1.2",
+    )
+    ratios["geomean service / fastapi req/s"] = (
+        geomean([m(e, "service", "rps") / m(e, "fastapi", "rps") for e in crud]),
+        ">= 1.5",
+    )
+    for e in (*crud, "sum"):
+        ratios[f"{e}: gateway / direct req/s"] = (
+            m(e, "gateway", "rps") / m(e, "service", "rps"),
+            ">= 0.4",
+        )
+        ratios[f"{e}: gateway added p50 ms (1c)"] = (
+            m(e, "gateway", "p50_1c_ms") - m(e, "service", "p50_1c_ms"),
+            "<= 0.5",
+        )
+    ratios["gateway CPU ms per proxied request (sum)"] = (m("sum", "gateway", "cpu_ms"), "<= 0.5")
+    ratios["ceiling / baseline req/s (get)"] = (m("sum", "ceiling", "rps") / m("get", "baseline", "rps"), "(about 4)")  # fmt: skip
+    figures: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "database": "postgresql" if postgres else "sqlite",
+        "quick": options.quick,
+        "measurements": {f"{e} {t}": v for (e, t), v in results.items()},
+        "ratios": ratios,
+        "servers": {s.name: {"rss_mib": rss[s.name], "first_200_s": s.first_200} for s in servers},
+        "connections": (
+            {"before": len(before), "after": len(after), "new": len(after - before)}
+            if postgres
+            else None
+        ),
+    }
+    table = report(figures)
+    print(table)
+    stem = f"{figures['database']}{'-quick' if options.quick else ''}"
+    (out / f"{stem}.md").write_text(
+        f"# Benchmark, {figures['database']}, {figures['when']}\n\n{table}\n"
+    )
+    chart(figures, out / f"{stem}.png")
+    print(f"bench: wrote {out / stem}.md and .png", flush=True)
+    machine = {**figures, "ratios": {k: v for k, (v, _) in ratios.items()}}
+    print(json.dumps(machine, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
