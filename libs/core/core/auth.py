@@ -10,6 +10,10 @@ Keys, from the app's config (each also an environment variable):
   again when a token names an unknown ``kid`` (at most every
   ``JWT_JWKS_COOLDOWN`` seconds).
 
+Verified tokens are remembered (up to `CACHE_SIZE` of them, each until its
+``exp``): a client sends the same token with every request, and checking its
+signature each time is most of the cost of a fast request.
+
 A token's ``alg`` picks the key: HS256 only with a secret, RS256 only with a
 public key, anything else (``none`` included) is refused, so one kind of key
 can never verify the other kind of token. ``exp`` is required; ``exp``,
@@ -52,6 +56,7 @@ __all__ = [
 DEV_JWT_SECRET = ENVIRONMENTS["dev"]["JWT_SECRET"]
 """The HS256 secret of dev and test when ``JWT_SECRET`` is unset; prod refuses it."""
 MIN_SECRET_LENGTH = 32
+CACHE_SIZE = 4096
 HS_ALGORITHMS = ("HS256",)
 RS_ALGORITHMS = ("RS256",)
 
@@ -107,6 +112,9 @@ class TokenVerifier:
         self.audience: str | None = config.get("JWT_AUDIENCE") or None
         self.issuer: str | None = config.get("JWT_ISSUER") or None
         self.leeway = float(config.get("JWT_LEEWAY", 30))
+        # token -> (principal, not before, expires); dict operations are atomic
+        # under the GIL, so threads share it without a lock.
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
 
     def _key(self, token: str, algorithm: str) -> Any:
         if algorithm in HS_ALGORITHMS and self.secret:
@@ -124,6 +132,20 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The token's principal, or `Unauthorized` (401) saying why not."""
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, not_before, expires = remembered
+            if not_before - self.leeway <= now <= expires + self.leeway:
+                return principal
+        principal = self._verify(token)
+        if len(self._verified) >= CACHE_SIZE:
+            self._verified.clear()
+        claims = principal.claims
+        self._verified[token] = (principal, float(claims.get("nbf", 0)), float(claims["exp"]))
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:

@@ -229,3 +229,12 @@ def test_the_auth_headers_fixture_signs_with_the_app_secret(app: Flask, auth_hea
     assert scheme == "Bearer"
     assert principal.subject == "zoe" and principal.claims["team"] == "blue"
     assert principal.scopes == frozenset({"x", "y"})
+
+
+def test_a_remembered_token_still_expires() -> None:
+    verifier = TokenVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 0})
+    token = jwt.encode(claims(exp=int(time.time()) + 2), SECRET, algorithm="HS256")
+    assert verifier.verify(token).subject == "alice"
+    assert verifier.verify(token).subject == "alice"  # remembered
+    time.sleep(3)
+    assert "expired" in refused(verifier, token)

@@ -1,9 +1,11 @@
 """Database behaviour that must not depend on which database it is.
 
 SQLite's ``lower()`` folds ASCII only, so a case-insensitive ``contains`` or
-``search`` would find ``éclair`` in ``Éclair`` on PostgreSQL and not on SQLite.
-`use_unicode_lower_in_sqlite` gives every SQLite connection Python's
-``str.lower`` under that name.
+``search`` for ``éclair`` would find ``Éclair`` on PostgreSQL and not on
+SQLite. `unicode_lower` is ``lower()`` on PostgreSQL and, on SQLite, a
+function every connection gets from `use_unicode_lower_in_sqlite` (Python's
+``str.lower``). It is slower than SQLite's own, so `icontains` uses it only
+for terms that are not ASCII: an ASCII term matches the same either way.
 """
 
 from __future__ import annotations
@@ -12,18 +14,43 @@ import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["use_unicode_lower_in_sqlite"]
+__all__ = ["icontains", "unicode_lower", "use_unicode_lower_in_sqlite"]
 
 
-def _register_lower(dbapi_connection: Any, connection_record: Any) -> None:
+class unicode_lower(FunctionElement[str]):  # (a SQL function)
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _sqlite_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def icontains(column: Any, term: str) -> sa.ColumnElement[bool]:
+    """*term* as a literal (``%`` and ``_`` are themselves), case-insensitive substring."""
+    if term.isascii():
+        return column.icontains(term, autoescape=True)  # type: ignore[no-any-return]
+    return unicode_lower(column).contains(term.lower(), autoescape=True)
+
+
+def _register(dbapi_connection: Any, connection_record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function(
-            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+            "unicode_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
         )
 
 
 def use_unicode_lower_in_sqlite() -> None:
-    """Register the ``lower`` replacement on every SQLite connection from now on (once)."""
-    if not sa.event.contains(sa.engine.Engine, "connect", _register_lower):
-        sa.event.listen(sa.engine.Engine, "connect", _register_lower)
+    """Give every SQLite connection from now on ``unicode_lower`` (registers once)."""
+    if not sa.event.contains(sa.engine.Engine, "connect", _register):
+        sa.event.listen(sa.engine.Engine, "connect", _register)

@@ -195,9 +195,9 @@ def responds(shape: Shape, status: int = 200, description: str | None = None) ->
             response = result if isinstance(result, ApiResponse) else ApiResponse(result, status)
             value = response.value
             if isinstance(value, Page):
-                response.value = dataclasses.replace(value, items=shape.schema.dump(value.items))
+                response.value = dataclasses.replace(value, items=shape.dump(value.items))
             elif value is not None:
-                response.value = shape.schema.dump(value)
+                response.value = shape.dump(value)
             return response
 
         return cast(

@@ -34,17 +34,19 @@ What is built when:
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask_restx import Namespace
 from flask_restx import fields as rx
 from flask_restx.model import Model
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, missing, validate
 
-from .fields import INT64_MAX, Integer, String
+from .fields import INT64_MAX, Integer, String, UtcDateTime
 
 __all__ = ["NO_NUL_PATTERN", "BaseInterfaces", "Field", "Shape", "camel_case"]
 
@@ -79,14 +81,61 @@ class Field:
 class Shape:
     """A marshmallow schema with its documentation model and namespace.
 
-    What the request/response decorators take: they validate with ``schema``
-    and document with ``model`` on ``namespace``.
+    What the request/response decorators take: they validate with ``schema``,
+    serialize with ``dump`` and document with ``model`` on ``namespace``.
     """
 
     schema: Schema
     model: Model | None
     namespace: Namespace
     interfaces: BaseInterfaces
+    dump: Callable[[Any], Any]
+
+
+def _utc_iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# Field types whose serialized value is the attribute itself (None stays None);
+# core's Integer and String differ from marshmallow's only when loading.
+_AS_IS = frozenset({fields.Integer, fields.String, fields.Boolean, fields.Raw, Integer, String})
+
+
+class Dumper:
+    """Dumps one object as a marshmallow schema would, faster.
+
+    marshmallow's dump walks its machinery for every field of every object; a
+    page of 20 rows made it the largest cost of a list request. Simple fields
+    (numbers, strings, booleans, UTC times) are copied or formatted directly;
+    any other field is serialized by marshmallow itself. Absent attributes are
+    left out, as marshmallow leaves them.
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.plan: list[tuple[str, str, Callable[[Any], Any] | None, fields.Field[Any] | None]] = []
+        for name, field in schema.dump_fields.items():
+            key, attribute = field.data_key or name, field.attribute or name
+            if type(field) is UtcDateTime:
+                self.plan.append((attribute, key, _utc_iso, None))
+            elif type(field) in _AS_IS and not getattr(field, "as_string", False):
+                self.plan.append((attribute, key, None, None))
+            else:
+                self.plan.append((attribute, key, None, field))
+
+    def __call__(self, obj: Any) -> dict[str, Any]:
+        get = obj.get if isinstance(obj, Mapping) else functools.partial(getattr, obj)
+        out: dict[str, Any] = {}
+        for attribute, key, format_, field in self.plan:
+            value = field.serialize(attribute, obj) if field else get(attribute, missing)
+            if value is missing:
+                continue
+            out[key] = format_(value) if format_ is not None and value is not None else value
+        return out
+
+    def many(self, objs: Any) -> list[dict[str, Any]]:
+        return [self(obj) for obj in objs]
 
 
 class _Nullable:
@@ -195,6 +244,8 @@ class BaseInterfaces:
 
     schema: ClassVar[Schema]
     many_schema: ClassVar[Schema]
+    dump_one: ClassVar[Dumper]
+    """Dump one object as ``schema`` does, faster (see `Dumper`)."""
     create_schema: ClassVar[Schema]
     update_schema: ClassVar[Schema]
     patch_schema: ClassVar[Schema]
@@ -225,6 +276,7 @@ class BaseInterfaces:
         cls.update_keys = tuple(cls.update_model_keys or load_fields)
         cls.schema = schema_cls()
         cls.many_schema = schema_cls(many=True)
+        cls.dump_one = Dumper(cls.schema)
         cls.create_schema = schema_cls(only=cls.create_keys)
         cls.update_schema = schema_cls(only=cls.update_keys)
         cls.patch_schema = schema_cls(only=cls.update_keys, partial=True)
@@ -268,12 +320,13 @@ class BaseInterfaces:
                 "links": rx.Nested(_page_links(api), required=True),
             },
         )
-        self.create = Shape(self.create_schema, self.create_model, api, self)
-        self.update = Shape(self.update_schema, self.update_model, api, self)
-        self.patch = Shape(self.patch_schema, self.patch_model, api, self)
-        self.query = Shape(self.query_schema, None, api, self)
-        self.single = Shape(self.schema, self.single_response_model, api, self)
-        self.many = Shape(self.many_schema, self.many_response_model, api, self)
+        dump_one, dump_many = self.dump_one, self.dump_one.many
+        self.create = Shape(self.create_schema, self.create_model, api, self, dump_one)
+        self.update = Shape(self.update_schema, self.update_model, api, self, dump_one)
+        self.patch = Shape(self.patch_schema, self.patch_model, api, self, dump_one)
+        self.query = Shape(self.query_schema, None, api, self, dump_one)
+        self.single = Shape(self.schema, self.single_response_model, api, self, dump_one)
+        self.many = Shape(self.many_schema, self.many_response_model, api, self, dump_many)
 
     def _model_fields(self, keys: Sequence[str], *, required: bool = True) -> dict[str, Any]:
         out = {}

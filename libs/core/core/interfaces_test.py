@@ -106,3 +106,24 @@ def test_models_register_on_the_namespace() -> None:
         "NoteResponse",
         "NoteListResponse",
     } <= set(ns.models)
+
+
+def test_the_compiled_dumper_matches_marshmallow() -> None:
+    import datetime as dt
+
+    from core.conftest import Note
+
+    samples = [
+        {
+            "id": 1,
+            "title": "a",
+            "body_text": None,
+            "tags": ["x", "y"],
+            "created_at": dt.datetime(2026, 1, 2, 3, 4, 5),
+        },
+        Note(id=2, title="b", body_text="t", created_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC)),
+        {"id": 3, "title": "c"},  # missing keys are absent from both
+    ]
+    for sample in samples:
+        assert NoteInterfaces.dump_one(sample) == NoteInterfaces.schema.dump(sample)
+    assert notes.many.dump(samples[:2]) == NoteInterfaces.many_schema.dump(samples[:2])

@@ -32,6 +32,7 @@ from marshmallow import ValidationError, fields
 from sqlalchemy.orm import Session, scoped_session
 from werkzeug.datastructures import MultiDict
 
+from .database import icontains
 from .decorators import document_errors, query_arguments
 from .errors import parameter_error
 from .fields import Integer
@@ -329,7 +330,7 @@ def _condition(column: Any, f: Filter) -> sa.ColumnElement[bool]:
         case "in":
             condition = column.in_(value)
         case "contains":
-            condition = column.icontains(f.value, autoescape=True)
+            condition = icontains(column, f.value)
         case _:
             raise ValueError(f"unknown operator {f.op!r}")
     return cast(sa.ColumnElement[bool], condition)
@@ -340,12 +341,7 @@ def conditions(model: type[Any], query: ListQuery) -> list[sa.ColumnElement[bool
     where = [_condition(getattr(model, f.name), f) for f in query.filters]
     for term in query.search:
         where.append(
-            sa.or_(
-                *(
-                    getattr(model, name).icontains(term, autoescape=True)
-                    for name in query.search_fields
-                )
-            )
+            sa.or_(*(icontains(getattr(model, name), term) for name in query.search_fields))
         )
     return where
 

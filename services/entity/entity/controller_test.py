@@ -362,6 +362,8 @@ def test_contains_and_search_fold_case_beyond_ascii(client: FlaskClient) -> None
 
     assert found("filter[name][contains]=éclair") == ids[:3]
     assert found("search=ÉCLAIR") == ids[:3]
+    assert found("filter[name][contains]=CLAIR") == ids  # an ASCII term
+    assert found("filter[name][contains]=%C3%A9%25") == []  # é then a literal %
 
 
 def test_ne_keeps_rows_where_the_field_is_empty(client: FlaskClient) -> None:
