@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,6 +31,16 @@ from .log import init_logging, init_request_id
 __all__ = ["RegisterRoutes", "base_app", "build_app"]
 
 RegisterRoutes = Callable[[ApiFlask, Flask], None]
+
+
+class NoSessions(SessionInterface):
+    """APIs keep no cookie sessions: skip reading and signing one per request."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 class AsciiIntegerConverter(IntegerConverter):
@@ -49,6 +60,7 @@ def base_app(
 ) -> Flask:
     """A configured Flask app with logs, request ids, health and problem errors."""
     app = Flask(import_name)
+    app.session_interface = NoSessions()
     app.url_map.converters["int"] = AsciiIntegerConverter
     configure(
         app,

@@ -3,8 +3,7 @@
 ``/`` is Swagger UI (flask-restx's own assets) over ``/swagger``, the merged
 document; ``/healthz`` is the gateway itself and ``/readyz`` its upstreams;
 every other path goes to the upstream whose prefix it starts with, through a
-per-client rate limit (Flask-Limiter: memory by default, Redis when
-``RATELIMIT_STORAGE_URI`` says so).
+per-client rate limit (`gateway.ratelimit`).
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
 
 from .proxy import Proxy
+from .ratelimit import RateLimit
 from .readiness import check_upstreams
 from .swagger import SwaggerCache
 from .upstreams import RouteTable, parse_upstreams
@@ -28,8 +26,6 @@ from .upstreams import RouteTable, parse_upstreams
 __all__ = ["init_gateway"]
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-# The gateway's own routes are not rate limited.
-_UNLIMITED = {"healthz", "readyz", "docs", "swagger", "restx_doc.static"}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -54,22 +50,7 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         timeout=float(config["GATEWAY_CONNECT_TIMEOUT"]),
     )
     app.extensions["gateway"] = {"proxy": proxy, "routes": table, "swagger": swagger}
-
-    # Registered before the limiter, so it runs after the limiter adds its headers.
-    @app.after_request
-    def retry_after_only_when_limited(response: Response) -> Response:
-        if response.status_code != 429:
-            response.headers.pop("Retry-After", None)
-        return response
-
-    Limiter(
-        get_remote_address,
-        app=app,
-        default_limits=[config["RATELIMIT_DEFAULT"]],
-        storage_uri=config["RATELIMIT_STORAGE_URI"],
-        headers_enabled=True,
-        default_limits_exempt_when=lambda: request.endpoint in _UNLIMITED,
-    )
+    rate_limit = RateLimit(config["RATELIMIT_DEFAULT"], config["RATELIMIT_STORAGE_URI"])
     app.register_blueprint(apidoc)  # Swagger UI's static files, served locally
 
     @app.get("/", endpoint="docs")
@@ -93,6 +74,7 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
 
     @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="proxy")
     def forward(path: str) -> Response:
+        rate_limit.check()  # the gateway's own routes are not limited
         upstream = table.match(request.path)
         if upstream is None:
             raise NotFound(f"No service answers {request.path}.")
