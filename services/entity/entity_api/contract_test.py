@@ -15,6 +15,7 @@ import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
+from schemathesis.checks import CheckFunction
 
 import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
@@ -47,7 +48,7 @@ AUTH = {
 }
 
 
-ALWAYS = (
+ALWAYS: tuple[CheckFunction, ...] = (
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
     schemathesis.checks.response_headers_conformance,
@@ -61,10 +62,10 @@ def check(case: Case[Any], mode: GenerationMode) -> None:
     if response.status_code == 414:
         # gunicorn's request-line limit answers before the app sees the
         # request (negative cases can exceed it): only require it is no 5xx.
-        checks = [schemathesis.checks.not_a_server_error]
-        case.validate_response(response, checks=checks, headers=AUTH)
+        only: list[CheckFunction] = [schemathesis.checks.not_a_server_error]
+        case.validate_response(response, checks=only, headers=AUTH)
         return
-    checks = list(ALWAYS)
+    checks: list[CheckFunction] = list(ALWAYS)
     if response.status_code not in NO_BODY:  # no body, no media type
         checks.append(schemathesis.checks.content_type_conformance)
     if mode is GenerationMode.POSITIVE:
