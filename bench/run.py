@@ -29,20 +29,18 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
-from entity_migrations.cli import make_config
 
 from bench.references import entities
 from core.auth import mint_token
+from core.database import scratch_database
 from core.process import free_port
+from entity_migrations.cli import make_config
 
 SECRET = "bench-secret-" + "x" * 32
 TOKEN = mint_token(SECRET, "bench", "entity:read entity:write", lifetime=24 * 3600)
@@ -168,15 +166,17 @@ def wrk(url: str, connections: int, seconds: int, post: bool, script_dir: Path) 
 
 def parse_wrk(output: str) -> Load:
     """The figures of one ``wrk --latency`` run."""
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
+    if "50" not in latency or "99" not in latency:
+        print(f"bench: wrk gave no latency distribution:\n{output}", file=sys.stderr, flush=True)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     return Load(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
-        p50_ms=_ms(latency["50"]),
-        p99_ms=_ms(latency["99"]),
+        p50_ms=_ms(latency["50"]) if "50" in latency else math.nan,
+        p99_ms=_ms(latency["99"]) if "99" in latency else math.nan,
         requests=int(re.search(r"(\d+) requests in", output)[1]),  # type: ignore[index]
         errors=(int(errors[1]) if errors else 0)
         + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
@@ -184,23 +184,6 @@ def parse_wrk(output: str) -> Load:
 
 
 # -- database ---------------------------------------------------------------------------
-
-
-@contextmanager
-def database(url: str | None, folder: Path) -> Iterator[str]:
-    if not url or not url.startswith("postgresql"):
-        yield f"sqlite:///{folder / 'bench.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def seed(url: str) -> None:
@@ -315,8 +298,8 @@ def report(figures: dict[str, Any]) -> str:
         rows.append(f"| {name} | {s['rss_mib']:.1f} | {s['first_200_s']:.2f} |")
     if figures.get("connections"):
         c = figures["connections"]
-        rows += ["", f"PostgreSQL connections: {c['before']} before load, {c['after']} after, "
-                 f"{c['new']} opened during it."]  # fmt: skip
+        rows += ["", f"PostgreSQL connections: {c['before']} after the warm-up, {c['after']} "
+                 f"after the measurements, {c['new']} opened during them."]  # fmt: skip
     return "\n".join(rows)
 
 
@@ -354,7 +337,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        database(os.environ.get("DATABASE_URL"), Path(tmp)) as url,
+        scratch_database(os.environ.get("DATABASE_URL"), Path(tmp), "bench") as url,
     ):
         folder = Path(tmp)
         postgres = url.startswith("postgresql")
@@ -420,6 +403,8 @@ def main() -> None:
                 Case("sum", "gateway", gateway, gateway.url + SUM),
                 Case("sum", "ceiling", ceiling, ceiling.url + SUM),
             ]
+            for case in cases:  # warm up: pools filled, code paths loaded
+                wrk(case.url, 4, 1, case.post, folder)
             before = backend_pids(url) if postgres else set()
             results = measure(cases, repeats, seconds, folder)
             after = backend_pids(url) if postgres else set()

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from alembic import command
-from entity_migrations.cli import make_config
-from gateway_api import serve as gateway_serve
 
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
 from entity_api import serve as entity_serve
+from entity_migrations.cli import make_config
+from gateway_api import serve as gateway_serve
 from math_api import serve as math_serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from gateway_api.app import create_app as create_gateway_app
 from openapi_spec_validator import validate
 
 from core.auth import DEV_JWT_SECRET, mint_token
 from entity_api.app import create_app as create_entity_app
 from entity_api.db import db
+from gateway_api.app import create_app as create_gateway_app
 from math_api.app import create_app as create_math_app
 
 

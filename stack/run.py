@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from types import FrameType
 
 from alembic import command
-from entity_migrations.cli import make_config
 
 from core.process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 from entity_api.db import local_database_url
+from entity_migrations.cli import make_config
 
 SERVICES = ("entity", "math")
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
-from entity_migrations.cli import make_config
-from gateway_api import serve as gateway_serve
 from openapi_spec_validator import validate
 
 from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
 from entity_api import serve as entity_serve
+from entity_migrations.cli import make_config
+from gateway_api import serve as gateway_serve
 from math_api import serve as math_serve
 from stack import run as stack_run
 

@@ -1,4 +1,5 @@
 import pytest
+
 from gateway_api.app import create_app
 
 

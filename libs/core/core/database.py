@@ -1,5 +1,8 @@
 """Database behaviour that must not depend on which database it is.
 
+`scratch_database` gives a process a database of its own, for tests and
+benchmarks: an SQLite file, or a fresh PostgreSQL schema dropped afterwards.
+
 SQLite's ``lower()`` folds ASCII only, so a case-insensitive ``contains`` or
 ``search`` for ``éclair`` would find ``Éclair`` on PostgreSQL and not on
 SQLite. `unicode_lower` is ``lower()`` on PostgreSQL and, on SQLite, a
@@ -10,7 +13,12 @@ for terms that are not ASCII: an ASCII term matches the same either way.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["icontains", "unicode_lower", "use_unicode_lower_in_sqlite"]
+__all__ = ["icontains", "scratch_database", "unicode_lower", "use_unicode_lower_in_sqlite"]
 
 
 class unicode_lower(FunctionElement[str]):  # (a SQL function)
@@ -54,3 +62,22 @@ def use_unicode_lower_in_sqlite() -> None:
     """Give every SQLite connection from now on ``unicode_lower`` (registers once)."""
     if not sa.event.contains(sa.engine.Engine, "connect", _register):
         sa.event.listen(sa.engine.Engine, "connect", _register)
+
+
+@contextlib.contextmanager
+def scratch_database(url: str | None, folder: Path, name: str) -> Iterator[str]:
+    """A database of its own: in the PostgreSQL that *url* names, a new schema
+    (dropped on exit) on the search path; else an SQLite file in *folder*."""
+    if not url or not url.startswith("postgresql"):
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    schema = f"{name}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

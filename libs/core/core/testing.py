@@ -20,17 +20,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
 from .auth import mint_token
+from .database import scratch_database
 from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 
 AppFactory = Callable[..., Flask]
@@ -41,21 +40,9 @@ _created: set[tuple[str, int]] = set()
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of this test process's own (see the module docstring)."""
-    url = os.environ.get("DATABASE_URL")
-    if not url or not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        return
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    folder = tmp_path_factory.mktemp("db")
+    with scratch_database(os.environ.get("DATABASE_URL"), folder, "test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from gateway_api.app import create_app
 
 from gateway.proxy import rewrite_links
 from gateway.upstreams import Upstream as UpstreamConfig
+from gateway_api.app import create_app
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
