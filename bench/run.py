@@ -356,11 +356,8 @@ def main() -> None:
             {**common, "TRUSTED_PROXY_HOPS": "1"},
         )
         math_ = Server("math", [sys.executable, "-m", "math_api.serve"], common)
-        servers = [entity, math_]
         log = out / "servers.log"
         log.write_text("")
-        for server in servers:
-            server.start(log)
         gateway = Server(
             "gateway",
             [sys.executable, "-m", "gateway_api.serve"],
@@ -380,10 +377,10 @@ def main() -> None:
             common,
         )
         ceiling = Server("ceiling", gunicorn("bench.references:ceiling()"), common)
-        for server in (gateway, baseline, fastapi, ceiling):
-            server.start(log)
-            servers.append(server)
+        servers = [entity, math_, gateway, baseline, fastapi, ceiling]
         try:
+            for server in servers:
+                server.start(log)
             print(
                 f"bench: {'PostgreSQL' if postgres else 'SQLite'}, {ENTITY_ROWS} entities; load by wrk "
                 f"(C, pinned to core {LOAD_CPU}; servers on core {SERVER_CPU}); "

@@ -23,6 +23,7 @@ from types import FrameType
 
 from alembic import command
 
+from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 from entity_api.db import local_database_url
 from entity_migrations.cli import make_config
@@ -106,10 +107,14 @@ def main() -> None:
     print(
         f"stack: gateway  {gateway}  (docs {gateway}/, swagger {gateway}/swagger)\n"
         f"stack: entity   {urls['entity']}\n"
-        f"stack: math     {urls['math']}\n"
-        "stack: Ctrl-C stops everything",
+        f"stack: math     {urls['math']}",
         flush=True,
     )
+    if not (os.environ.get("JWT_PUBLIC_KEY") or os.environ.get("JWT_JWKS_URL")):
+        secret = os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
+        token = mint_token(secret, "dev-user", "entity:read entity:write", lifetime=12 * 3600)
+        print(f"stack: a dev token (entity:read entity:write, 12 h): {token}", flush=True)
+    print("stack: Ctrl-C stops everything", flush=True)
     code = 0
     while not stopping:
         crashed = stack.exited()
