@@ -40,7 +40,7 @@ from flask_restx import Namespace
 
 from .config import ENVIRONMENTS, ConfigError
 from .decorators import document_errors
-from .errors import Forbidden, Unauthorized
+from .errors import Forbidden, ServiceUnavailable, Unauthorized
 
 __all__ = [
     "DEV_JWT_SECRET",
@@ -124,11 +124,15 @@ class TokenVerifier:
         if algorithm in RS_ALGORITHMS and self.jwks:
             try:
                 return self.jwks.get_signing_key_from_jwt(token).key
+            except jwt.PyJWKClientConnectionError:  # a subclass: before its base
+                raise ServiceUnavailable(
+                    "The token issuer's keys cannot be fetched now.",
+                    headers={"Retry-After": "5"},
+                ) from None
             except jwt.PyJWKClientError:
                 raise _invalid("No key of the issuer matches the token.") from None
-            except jwt.PyJWKClientConnectionError:
-                raise Unauthorized("The issuer's keys could not be fetched.") from None
-        raise _invalid(f"Tokens signed with {algorithm!r} are not accepted.")
+        # (The token's own alg is not echoed: it is the client's text.)
+        raise _invalid("The token's signing algorithm is not accepted.")
 
     def verify(self, token: str) -> Principal:
         """The token's principal, or `Unauthorized` (401) saying why not."""

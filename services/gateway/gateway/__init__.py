@@ -17,7 +17,7 @@ from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
 
-from .proxy import Proxy
+from .proxy import Proxy, raw_target
 from .ratelimit import RateLimit
 from .readiness import check_upstreams
 from .swagger import SwaggerCache
@@ -75,7 +75,8 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
     @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="proxy")
     def forward(path: str) -> Response:
         rate_limit.check()  # the gateway's own routes are not limited
-        upstream = table.match(request.path)
+        target = raw_target(request)
+        upstream = table.match(target.split("?", 1)[0])
         if upstream is None:
             raise NotFound(f"No service answers {request.path}.")
-        return proxy.forward(request, upstream)
+        return proxy.forward(request, upstream, target)

@@ -1,8 +1,11 @@
 """Forwarding one request to its upstream and its answer back.
 
-- Method, path, query string (as sent), body and end-to-end headers go up;
-  hop-by-hop headers (the standard set and any named in ``Connection``) do
-  not. ``X-Forwarded-For/Proto/Host`` are set and ``X-Request-ID`` passed on.
+- Method, path and query string exactly as sent (never decoded: an encoded
+  ``/`` or ``?`` stays encoded, so nothing escapes its route), body and
+  end-to-end headers (their bytes as sent) go up; hop-by-hop headers (the
+  standard set and any named in ``Connection``) and the client's own
+  ``Forwarded``/``X-Forwarded-*`` do not. ``X-Forwarded-For/Proto/Host`` are
+  set and ``X-Request-ID`` passed on.
 - Bodies are bounded by ``MAX_CONTENT_LENGTH`` (413 beyond); answers stream
   back as they come.
 - Connect and read timeouts are bounded: refused or reset -> 502, timed out
@@ -16,16 +19,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote
 
 import httpx
 from flask import Request, Response, g
 
-from core import BadGateway, GatewayTimeout
+from core import BadGateway, BadRequest, GatewayTimeout
 from core.decorators import read_body
 
 from .upstreams import Upstream
 
-__all__ = ["HOP_BY_HOP", "Proxy", "forward_headers", "rewrite_links"]
+__all__ = ["HOP_BY_HOP", "Proxy", "forward_headers", "raw_target", "rewrite_links"]
 
 HOP_BY_HOP = frozenset(
     {
@@ -60,7 +64,11 @@ def forward_headers(request: Request, request_id: str) -> list[tuple[str, str]]:
     """The headers to send upstream for *request*."""
     dropped = _REQUEST_DROPPED | _connection_tokens(request.headers.items())
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
-    headers = [(k, v) for k, v in headers if not k.lower().startswith("x-forwarded-")]
+    headers = [
+        (k, v)
+        for k, v in headers
+        if not k.lower().startswith("x-forwarded-") and k.lower() != "forwarded"
+    ]
     earlier = request.headers.get("X-Forwarded-For")
     client = request.remote_addr or "unknown"
     headers += [
@@ -70,6 +78,17 @@ def forward_headers(request: Request, request_id: str) -> list[tuple[str, str]]:
         ("X-Request-ID", request_id),
     ]
     return headers
+
+
+def raw_target(request: Request) -> str:
+    """The request target as the client sent it: path and query, undecoded."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return str(raw)
+    target = quote(request.path, safe="/:@!$&'()*+,;=-._~")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return target
 
 
 def rewrite_links(value: str, upstream: Upstream, gateway_root: str) -> str:
@@ -106,17 +125,24 @@ class Proxy:
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         self.client = httpx.Client(transport=self.transport, timeout=self.timeout)
 
-    def forward(self, request: Request, upstream: Upstream) -> Response:
-        url = upstream.url + request.path
-        if request.query_string:
-            url += "?" + request.query_string.decode("latin-1")
-        outgoing = httpx.Request(
-            request.method,
-            url,
-            headers=forward_headers(request, g.request_id),
-            content=read_body(),
-            extensions={"timeout": self.timeout.as_dict()},
-        )
+    def forward(self, request: Request, upstream: Upstream, target: str) -> Response:
+        """Send *request* to *upstream* at *target* (see `raw_target`)."""
+        # WSGI hands header values over as latin-1: encoding them back gives
+        # the bytes the client sent, whatever they are.
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in forward_headers(request, g.request_id)
+        ]
+        try:
+            outgoing = httpx.Request(
+                request.method,
+                upstream.url + target,
+                headers=headers,
+                content=read_body(),
+                extensions={"timeout": self.timeout.as_dict()},
+            )
+        except httpx.InvalidURL:
+            raise BadRequest("The request target is not a valid URL path.") from None
         try:
             answer = self.transport.handle_request(outgoing)
         except httpx.TimeoutException:

@@ -205,3 +205,32 @@ def test_bodies_over_the_limit_are_413_without_an_upstream_call(
     )
     assert response.status_code == 413
     assert upstream.requests == []
+
+
+def test_the_target_goes_up_as_sent_never_decoded(client: FlaskClient, upstream: Upstream) -> None:
+    for target in (
+        "/api/entities/..%2F..%2Fhealthz",
+        "/api/math/sum%3Fa=1%26b=2",
+        "/api/entities/1%23frag",
+        "/api/math/%00",
+    ):
+        client.get(target, environ_base={"RAW_URI": target})
+        assert upstream.requests[-1].url.raw_path.decode() == target
+
+
+def test_encoded_prefixes_do_not_match(client: FlaskClient, upstream: Upstream) -> None:
+    target = "/api%2Fentities/1"
+    assert client.get(target, environ_base={"RAW_URI": target}).status_code == 404
+    assert upstream.requests == []
+
+
+def test_header_bytes_go_up_as_sent(client: FlaskClient, upstream: Upstream) -> None:
+    response = client.get("/api/math/sum", headers={"User-Agent": "caf\xe9", "Cookie": "a=\xff"})
+    assert response.status_code == 200
+    sent = upstream.requests[0].headers
+    assert sent.raw[[k for k, _ in sent.raw].index(b"User-Agent")][1] == b"caf\xe9"
+
+
+def test_the_clients_forwarded_header_is_dropped(client: FlaskClient, upstream: Upstream) -> None:
+    client.get("/api/math/sum", headers={"Forwarded": "for=203.0.113.1;host=evil.example"})
+    assert "forwarded" not in upstream.requests[0].headers

@@ -11,6 +11,7 @@ gateway a third of its time per request here.)
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -23,6 +24,8 @@ from core import TooManyRequests
 
 __all__ = ["RateLimit"]
 
+log = logging.getLogger("gateway.ratelimit")
+
 
 class RateLimit:
     def __init__(self, limits: str, storage_uri: str) -> None:
@@ -31,10 +34,19 @@ class RateLimit:
         self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
 
     def check(self) -> None:
-        """Count this request against its client's limits; 429 when one is spent."""
+        """Count this request against its client's limits; 429 when one is spent.
+
+        When the counts cannot be reached (Redis down), requests pass: the
+        limit protects the services, and failing closed would stop them all.
+        """
         client = request.remote_addr or "unknown"
         for item in self.items:
-            if not self.limiter.hit(item, client):
+            try:
+                allowed = self.limiter.hit(item, client)
+            except Exception:
+                log.exception("rate limit storage unavailable; letting the request through")
+                return
+            if not allowed:
                 reset = self.limiter.get_window_stats(item, client).reset_time
                 wait = max(1, math.ceil(reset - time.time()))
                 raise TooManyRequests(

@@ -95,3 +95,8 @@ def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app.config["RATELIMIT_DEFAULT"] == "5/second"
     assert app.extensions["gateway"]["routes"].match("/api/things/1").name == "things"
     assert app.extensions["gateway"]["routes"].match("/api/math/sum") is None
+
+
+def test_rate_limit_storage_down_lets_requests_through() -> None:
+    client = make(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9").test_client()
+    assert client.get("/api/math/sum?a=1&b=2").status_code == 200
