@@ -3,8 +3,11 @@
 A service's factory names itself and its routes; `build_app` does the rest.
 `base_app` is everything but the API, in this order: configuration
 (`core.config`), JSON logs and request ids (`core.log`), trusted proxy
-headers, the database extension if the service has one, ``/healthz``, and the
-problem+json error handler for everything outside the API's own routes.
+headers, the database extension if the service has one, ``/healthz`` (the
+process answers) and ``/readyz`` (it can serve: every readiness check passes;
+the database's is built in, services add theirs with `add_readiness_check`),
+and the problem+json error handler for everything outside the API's own
+routes.
 `build_app` adds the `ApiFlask`, with Swagger UI at ``/`` and the swagger JSON
 at ``/swagger``, and the service's routes. Nothing is built at import time.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+import sqlalchemy as sa
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from flask_sqlalchemy import SQLAlchemy
@@ -25,12 +30,33 @@ from .api import ApiFlask
 from .auth import SECURITY_DEFINITIONS, check_auth_config
 from .config import configure
 from .database import use_unicode_lower_in_sqlite
-from .errors import problem_response
+from .errors import ServiceUnavailable, problem_response
 from .log import init_logging, init_request_id
 
-__all__ = ["RegisterRoutes", "base_app", "build_app"]
+__all__ = ["ReadinessCheck", "RegisterRoutes", "add_readiness_check", "base_app", "build_app"]
 
 RegisterRoutes = Callable[[ApiFlask, Flask], None]
+ReadinessCheck = Callable[[], Mapping[str, str]]
+"""Returns what it found ready (``{"database": "ready"}``); raises
+`ServiceUnavailable` naming what is not."""
+
+
+def add_readiness_check(app: Flask, check: ReadinessCheck) -> None:
+    """Make ``/readyz`` also depend on *check*."""
+    app.extensions.setdefault("readiness_checks", []).append(check)
+
+
+def _database_ready(db: SQLAlchemy) -> ReadinessCheck:
+    def check() -> Mapping[str, str]:
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            raise ServiceUnavailable("Not ready: database.") from None
+        finally:
+            db.session.remove()
+        return {"database": "ready"}
+
+    return check
 
 
 class NoSessions(SessionInterface):
@@ -76,14 +102,24 @@ def base_app(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     init_request_id(app)
+    app.extensions["readiness_checks"] = []
     if db is not None:
         use_unicode_lower_in_sqlite()
         db.init_app(app)
+        add_readiness_check(app, _database_ready(db))
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int, dict[str, str]]:
         """Liveness: the process answers."""
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        """Readiness: 200 when every check passes; 503 naming what is not ready."""
+        found: dict[str, str] = {}
+        for check in app.extensions["readiness_checks"]:
+            found.update(check())
+        return Response(orjson.dumps({"data": found}), mimetype="application/json")
 
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(Exception, problem_response)

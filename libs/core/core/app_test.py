@@ -64,3 +64,19 @@ def test_each_app_is_independent(app_factory) -> None:  # type: ignore[no-untype
     first: Flask = app_factory(env="test", overrides={"COLOUR": "red"})
     second: Flask = app_factory(env="test")
     assert first.config["COLOUR"] == "red" and "COLOUR" not in second.config
+
+
+def test_readyz_checks_the_database(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"data": {"database": "ready"}}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(app_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}"
+    app: Flask = app_factory(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["detail"] == "Not ready: database."
+    assert app.test_client().get("/healthz").status_code == 200  # alive all the same

@@ -200,6 +200,14 @@ def check_auth_config(config: Mapping[str, Any], env: str) -> None:
         raise ConfigError(
             f"prod refuses the dev JWT_SECRET (or one under {MIN_SECRET_LENGTH} characters)."
         )
+    # An identity provider issues tokens for many applications: only those
+    # for this API, from that provider, may pass.
+    if (config.get("JWT_PUBLIC_KEY") or config.get("JWT_JWKS_URL")) and not (
+        config.get("JWT_AUDIENCE") and config.get("JWT_ISSUER")
+    ):
+        raise ConfigError(
+            "prod refuses provider-issued tokens without JWT_AUDIENCE and JWT_ISSUER to check."
+        )
 
 
 def _verifier() -> TokenVerifier:

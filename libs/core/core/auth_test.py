@@ -230,7 +230,12 @@ def test_prod_refuses_no_key_and_dev_or_short_secrets() -> None:
     with pytest.raises(ConfigError, match="dev JWT_SECRET"):
         check_auth_config({"JWT_SECRET": "short"}, "prod")
     check_auth_config({"JWT_SECRET": SECRET}, "prod")
-    check_auth_config({"JWT_JWKS_URL": "https://idp.example/jwks"}, "prod")
+    with pytest.raises(ConfigError, match="JWT_AUDIENCE and JWT_ISSUER"):
+        check_auth_config({"JWT_JWKS_URL": "https://idp.example/jwks"}, "prod")
+    check_auth_config(
+        {"JWT_JWKS_URL": "https://idp.example/jwks", "JWT_AUDIENCE": "api", "JWT_ISSUER": "idp"},
+        "prod",
+    )
     check_auth_config({"JWT_SECRET": DEV_JWT_SECRET}, "dev")
 
 

@@ -1,9 +1,9 @@
 """The gateway's routes: docs, merged swagger, health, readiness, and the proxy.
 
 ``/`` is Swagger UI (flask-restx's own assets) over ``/swagger``, the merged
-document; ``/healthz`` is the gateway itself and ``/readyz`` its upstreams;
-every other path goes to the upstream whose prefix it starts with, through a
-per-client rate limit (`gateway.ratelimit`).
+document; ``/healthz`` is the gateway itself and ``/readyz`` asks every
+upstream's ``/readyz``; every other path goes to the upstream whose prefix it
+starts with, through a per-client rate limit (`gateway.ratelimit`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask import Flask, Response, render_template, request
 from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
+from core.app import add_readiness_check
 
 from .proxy import Proxy, raw_target
 from .ratelimit import RateLimit
@@ -63,14 +64,14 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         """Every upstream's operations in one Swagger 2.0 document."""
         return _json(swagger.get())
 
-    @app.get("/readyz", endpoint="readyz")
-    def readyz() -> Response:
-        """200 when every upstream is ready; 503 naming those that are not."""
+    def upstreams_ready() -> dict[str, str]:
         states = check_upstreams(proxy.client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))
         down = [name for name, ok in states.items() if not ok]
         if down:
             raise ServiceUnavailable(f"Not ready: {', '.join(down)}.")
-        return _json({"data": {name: "ready" for name in states}})
+        return {name: "ready" for name in states}
+
+    add_readiness_check(app, upstreams_ready)  # the gateway is ready when they are
 
     @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="proxy")
     def forward(path: str) -> Response:

@@ -1,4 +1,4 @@
-"""Readiness: whether every upstream answers its ``/healthz``, asked in parallel."""
+"""Readiness: whether every upstream's ``/readyz`` says so, asked in parallel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["check_upstreams"]
 
 def _ready(client: httpx.Client, upstream: Upstream, timeout: float) -> bool:
     try:
-        return client.get(f"{upstream.url}/healthz", timeout=timeout).status_code == 200
+        return client.get(f"{upstream.url}/readyz", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -14,3 +14,7 @@ def test_health_docs_and_swagger(client: FlaskClient) -> None:
     validate(spec)
     assert spec["info"]["title"] == "Math"
     assert list(spec["paths"]) == ["/api/math/sum"]
+
+
+def test_a_stateless_service_is_ready_when_alive(client: FlaskClient) -> None:
+    assert client.get("/readyz").get_json() == {"data": {}}
