@@ -74,11 +74,21 @@ def merge_swagger(
         if original is None:
             continue
         doc = copy.deepcopy(original)
+        # A name is shared only if its definition is equal once this service's
+        # renames are applied to it (a renamed reference makes it differ):
+        # grow the renames until nothing changes.
         renames: dict[str, str] = {}
-        for kind in _COMPONENTS:
-            for key, value in doc.get(kind, {}).items():
-                if key in components[kind] and components[kind][key] != value:
-                    renames[f"#/{kind}/{key}"] = f"#/{kind}/{name}_{key}"
+        while True:
+            found = {
+                f"#/{kind}/{key}": f"#/{kind}/{name}_{key}"
+                for kind in _COMPONENTS
+                for key, value in doc.get(kind, {}).items()
+                if key in components[kind]
+                and components[kind][key] != _rewrite_refs(value, renames)
+            }
+            if found.keys() <= renames.keys():
+                break
+            renames.update(found)
         security_renames: dict[str, str] = {}
         for key, value in doc.get("securityDefinitions", {}).items():
             if key in security and security[key] != value:

@@ -124,3 +124,18 @@ def test_the_cache_fetches_once_per_ttl() -> None:
     expired.get()
     expired.get()
     assert len(calls) == 6
+
+
+def test_a_definition_that_refers_to_a_renamed_one_is_renamed_too() -> None:
+    item = {"type": "object", "properties": {"p": {"$ref": "#/definitions/Problem"}}}
+    a = doc(definitions={"Problem": PROBLEM, "Item": item})
+    b = doc(definitions={"Problem": {"type": "string"}, "Item": copy.deepcopy(item)})
+    upstreams = {
+        "a": Upstream("a", "http://a", ("/a",)),
+        "b": Upstream("b", "http://b", ("/b",)),
+    }
+    merged = merge_swagger({"a": a, "b": b}, upstreams)
+    definitions = merged["definitions"]
+    assert definitions["Item"]["properties"]["p"] == {"$ref": "#/definitions/Problem"}
+    assert definitions["b_Item"]["properties"]["p"] == {"$ref": "#/definitions/b_Problem"}
+    assert definitions["b_Problem"] == {"type": "string"}
