@@ -3,7 +3,7 @@
 Settings (each also read from the environment variable of the same name):
 ``ENTITY_URL`` and ``MATH_URL`` (the default upstreams), ``GATEWAY_UPSTREAMS``
 (the whole route table, see `gateway.upstreams`), timeouts in seconds,
-``GATEWAY_SWAGGER_TTL``, ``RATELIMIT_DEFAULT`` (Flask-Limiter syntax) and
+``GATEWAY_SWAGGER_TTL``, ``RATELIMIT_DEFAULT`` (``limits`` syntax: ``600/minute``) and
 ``RATELIMIT_STORAGE_URI`` (``memory://`` or ``redis://host:6379``).
 """
 
