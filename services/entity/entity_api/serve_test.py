@@ -1,5 +1,6 @@
 """The entity service under real gunicorn, as ``services/entity:serve`` runs it."""
 
+import http.client
 import json
 import subprocess
 import sys
@@ -103,3 +104,34 @@ def test_without_a_token_over_http_is_401(server: str) -> None:
         urllib.request.urlopen(request, timeout=5)
     assert info.value.code == 401
     assert info.value.headers["WWW-Authenticate"] == "Bearer"
+
+
+def chunked_post(server: str, body: list[bytes]) -> int:
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request(
+        "POST",
+        "/api/entities",
+        body=iter(body),
+        headers={
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+            "Authorization": f"Bearer {TOKEN}",
+        },
+        encode_chunked=True,
+    )
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_a_chunked_body_over_the_limit_is_413(server: str) -> None:
+    megabyte = b" " * (1024 * 1024)
+    body = [b'{"name": "x", "purpose": "', megabyte, megabyte, b'"}']
+    assert chunked_post(server, body) == 413
+
+
+def test_a_chunked_body_of_exactly_the_limit_is_read(server: str) -> None:
+    head, tail = b'{"name": "x", "purpose": "', b'"}'
+    padding = b" " * (1024 * 1024 - len(head) - len(tail))
+    assert chunked_post(server, [head, padding, tail]) == 422  # read whole: purpose too long
