@@ -1,6 +1,8 @@
 """HTTP for entities: parse through the interfaces, call the service, respond."""
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import request
 from flask_restx import Namespace, Resource
@@ -46,6 +48,21 @@ def current(entity_id: int) -> Entity:
     return found
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def on_current(func: F) -> F:
+    """Pass the view the row to change as ``found``, found and checked
+    (`current`) before anything else, the request body included: a stale
+    ``If-Match`` is a 412 whatever the body (RFC 9110 section 13.2.2)."""
+
+    @functools.wraps(func)
+    def wrapper(self: Resource, entity_id: int, **kwargs: Any) -> Any:
+        return func(self, entity_id=entity_id, found=current(entity_id), **kwargs)
+
+    return document_errors(api, 404, 412)(cast(F, wrapper))
+
+
 def location(row: Entity) -> str:
     """The new row's URL: this (list) URL plus its id."""
     return f"{request.base_url.rstrip('/')}/{row.id}"
@@ -87,27 +104,27 @@ class EntityResource(Resource):
         return ApiResponse(found, headers={"ETag": tag})
 
     @requires(api, WRITE, ADMIN, any_of=True)
-    @document_errors(api, 404, 412)
+    @on_current
     @accepts(entity.update)
     @responds(entity.single)
-    def put(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
+    def put(self, entity_id: int, found: Entity, body: dict[str, Any]) -> ApiResponse:
         """Replace an entity's updatable fields"""
-        changed = service().replace(current(entity_id), body)
+        changed = service().replace(found, body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
     @requires(api, WRITE, ADMIN, any_of=True)
-    @document_errors(api, 404, 412)
+    @on_current
     @accepts(entity.patch)
     @responds(entity.single)
-    def patch(self, entity_id: int, body: dict[str, Any]) -> ApiResponse:
+    def patch(self, entity_id: int, found: Entity, body: dict[str, Any]) -> ApiResponse:
         """Change some fields of an entity"""
-        changed = service().patch(current(entity_id), body)
+        changed = service().patch(found, body)
         return ApiResponse(changed, headers={"ETag": etag(changed)})
 
     @requires(api, WRITE, ADMIN, any_of=True)
-    @document_errors(api, 404, 412)
+    @on_current
     @api.response(204, "Deleted")
-    def delete(self, entity_id: int) -> ApiResponse:
+    def delete(self, entity_id: int, found: Entity) -> ApiResponse:
         """Delete an entity"""
-        service().delete(current(entity_id))
+        service().delete(found)
         return ApiResponse(None, 204)

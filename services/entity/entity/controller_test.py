@@ -512,3 +512,18 @@ def test_security_is_documented_per_operation(client: FlaskClient) -> None:
         assert operation["security"] == [{"Bearer": []}]
         assert operation["x-required-scopes"] == scopes
         assert {"401", "403"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_preconditions_come_before_the_body(
+    app: Flask, client: FlaskClient, auth_headers: Any, db: SQLAlchemy, method: str
+) -> None:
+    data = create(client)
+    path = f"/api/entities/{data['id']}"
+    before = rows(db)
+    stale = getattr(client, method)(path, json={"name": ""}, headers={"If-Match": '"0-0"'})
+    assert stale.status_code == 412  # not 422: the body is not looked at
+    other = auth_headers("someone-else", "entity:read entity:write")
+    refused = getattr(app.test_client(), method)(path, json={"name": ""}, headers=other)
+    assert refused.status_code == 403
+    assert rows(db) == before
