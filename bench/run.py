@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from bench.references import entities
+from core import serve
 from core.auth import mint_token
 from core.database import scratch_database
 from core.process import free_port
@@ -48,7 +49,7 @@ ENTITY_ROWS = 10_000
 LIST = "/api/entities?pageSize=20&sort=-createdAt&filter[name][contains]=7"
 GET = "/api/entities/5000"
 SUM = "/api/math/sum?a=1&b=2"
-WORKERS = "2"
+WORKERS = str(serve.WORKERS)
 SERVER_CPU, LOAD_CPU = "0", "1"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -123,7 +124,7 @@ class Server:
 def gunicorn(app: str, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", app, "--workers", WORKERS, "--no-control-socket",
-        "--worker-class", "gthread", "--threads", "4", *extra,
+        "--worker-class", "gthread", "--threads", str(serve.THREADS), *extra,
     ]  # fmt: skip
 
 

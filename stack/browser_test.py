@@ -15,14 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 
-from core.auth import DEV_JWT_SECRET, mint_token
-from core.process import free_port, start_service, stop_service, wait_until_healthy
-from entity_api import serve as entity_serve
-from entity_migrations.cli import make_config
-from gateway_api import serve as gateway_serve
-from math_api import serve as math_serve
+from core.auth import mint_token
+from stack.conftest import SECRET
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # No background traffic: this machine reaches nothing outside.
@@ -44,41 +39,11 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def gateway(database_url: str) -> Iterator[str]:
-    command.upgrade(make_config(database_url), "head")
-    common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1"}
-    entity_port, math_port, gateway_port = free_port(), free_port(), free_port()
-    processes: list[Any] = []
-    try:
-        for module, port, env in (
-            (entity_serve.__name__, entity_port, {**common, "DATABASE_URL": database_url}),
-            (math_serve.__name__, math_port, common),
-            (
-                gateway_serve.__name__,
-                gateway_port,
-                {
-                    "LOG_LEVEL": "WARNING",
-                    "ENTITY_URL": f"http://127.0.0.1:{entity_port}",
-                    "MATH_URL": f"http://127.0.0.1:{math_port}",
-                },
-            ),
-        ):
-            process = start_service(module, port=port, env=env, args=("--workers", "1"))
-            processes.append(process)
-            wait_until_healthy(f"http://127.0.0.1:{port}", process)
-        yield f"http://127.0.0.1:{gateway_port}"
-    finally:
-        for process in reversed(processes):
-            stop_service(process)
-        command.downgrade(make_config(database_url), "base")
-
-
-@pytest.fixture(scope="module")
-def page(gateway: str) -> Iterator[Page]:
+def page(stack: str) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.goto(f"{gateway}/")
+        page.goto(f"{stack}/")
         page.wait_for_selector(".opblock")
         yield page
         browser.close()
@@ -114,7 +79,7 @@ def test_try_it_out_sends_a_query_through_the_gateway(page: Page) -> None:
 
 
 def test_authorize_then_try_it_out_with_a_body_through_the_gateway(page: Page) -> None:
-    token = mint_token(DEV_JWT_SECRET, "browser", "entity:read entity:write")
+    token = mint_token(SECRET, "browser", "entity:read entity:write")
     page.locator("button.authorize").first.click()
     dialog = page.locator(".modal-ux")
     dialog.locator("input").first.fill(f"Bearer {token}")

@@ -6,12 +6,8 @@ them under the gateway.
 """
 
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,10 +24,7 @@ from entity_api import serve as entity_serve
 from entity_migrations.cli import make_config
 from gateway_api import serve as gateway_serve
 from math_api import serve as math_serve
-from stack import run as stack_run
-
-# The stack hands JWT_SECRET to every service: tokens minted with it work.
-SECRET = "stack-test-secret-" + "x" * 32
+from stack.conftest import SECRET
 
 
 def bearer(subject: str = "e2e", scopes: str = "entity:read entity:write") -> dict[str, str]:
@@ -46,41 +39,7 @@ def call(base: str, method: str, path: str, body: Any = None, **kwargs: Any) -> 
     return httpx.request(method, base + path, timeout=15, **kwargs)
 
 
-# -- the stack itself ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack(database_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(sys.path),
-        "PORT": str(port),
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-        "JWT_SECRET": SECRET,
-    }
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", stack_run.__name__], env=env, stdout=output, stderr=output
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, process, timeout=60)
-            for _ in range(100):  # the gateway is last to start, but make sure
-                if call(url, "GET", "/readyz").status_code == 200:
-                    break
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            code = process.wait(timeout=60)
-            output.seek(0)
-            log = output.read().decode(errors="replace")
-            assert code == 0, log
-            assert "stack: stopping" in log
-            with pytest.raises(httpx.ConnectError):
-                httpx.get(f"{url}/healthz", timeout=2)
+# -- the stack itself (the `stack` fixture is in conftest.py) -------------------------
 
 
 def test_the_stack_migrates_and_serves_entities(stack: str) -> None:

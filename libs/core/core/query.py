@@ -56,6 +56,7 @@ _FILTER = re.compile(r"filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?")
 MAX_IN_VALUES = 100
 MAX_SEARCH_LENGTH = 256
 MAX_PAGE = 10**9
+_PAGE_NUMBER = Integer()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,7 +163,7 @@ class ListQuerySpec:
     @staticmethod
     def _integer(key: str, value: str, low: int, high: int) -> int:
         try:
-            number: int = Integer().deserialize(value)
+            number: int = _PAGE_NUMBER.deserialize(value)
         except ValidationError:
             raise parameter_error(key, "Not a valid integer.") from None
         if not low <= number <= high:

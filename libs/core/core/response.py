@@ -13,7 +13,7 @@ body shape of DESIGN.md is built:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -60,24 +60,27 @@ class ApiResponse:
         )
 
 
-def _page_url(page: int, page_size: int) -> str:
-    """This request's URL with ``page``/``pageSize`` replaced, other params kept."""
-    params = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "pageSize")]
-    params += [("page", str(page)), ("pageSize", str(page_size))]
-    return f"{request.base_url}?{urlencode(params)}"
+def _page_urls(page_size: int) -> Callable[[int], str]:
+    """This request's URL for another page: ``page``/``pageSize`` replaced,
+    the other parameters kept (encoded once for all the links)."""
+    kept = urlencode(
+        [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "pageSize")]
+    )
+    prefix = f"{request.base_url}?{kept}&" if kept else f"{request.base_url}?"
+    return lambda page: f"{prefix}page={page}&pageSize={page_size}"
 
 
 def envelope(value: Any) -> tuple[Any, dict[str, str]]:
     """The body and headers for *value*: ``{"data": value}`` or a list page."""
     if not isinstance(value, Page):
         return {"data": value}, {}
-    last = value.last_page
+    last, url = value.last_page, _page_urls(value.page_size)
     links: dict[str, str | None] = {
-        "self": _page_url(value.page, value.page_size),
-        "first": _page_url(1, value.page_size),
-        "prev": _page_url(value.page - 1, value.page_size) if value.page > 1 else None,
-        "next": _page_url(value.page + 1, value.page_size) if value.page < last else None,
-        "last": _page_url(last, value.page_size),
+        "self": url(value.page),
+        "first": url(1),
+        "prev": url(value.page - 1) if value.page > 1 else None,
+        "next": url(value.page + 1) if value.page < last else None,
+        "last": url(last),
     }
     body = {
         "data": list(value.items),

@@ -17,7 +17,12 @@ from typing import Any
 
 from gunicorn.app.wsgiapp import WSGIApplication
 
-__all__ = ["serve"]
+__all__ = ["THREADS", "WORKERS", "serve"]
+
+WORKERS = 2
+"""Worker processes, unless ``WEB_CONCURRENCY`` says otherwise."""
+THREADS = 4
+"""Threads per worker (gunicorn's ``gthread`` worker)."""
 
 
 class _Server(WSGIApplication):
@@ -32,12 +37,12 @@ class _Server(WSGIApplication):
         return dict(self._defaults)
 
 
-def serve(app_uri: str, *, port: int, threads: int = 4) -> None:
+def serve(app_uri: str, *, port: int, threads: int = THREADS) -> None:
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``."""
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
         "bind": [bind],
-        "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
+        "workers": int(os.environ.get("WEB_CONCURRENCY", WORKERS)),
         "worker_class": "gthread",
         "threads": threads,
         "control_socket_disable": True,

@@ -18,6 +18,11 @@ from typing import Any
 __all__ = ["RouteTable", "Upstream", "parse_upstreams"]
 
 
+def under(path: str, prefix: str) -> bool:
+    """Whether *path* is *prefix* or below it, segment-wise (not ``/api/entitiesx``)."""
+    return path == prefix or path.startswith(prefix + "/")
+
+
 @dataclass(frozen=True, slots=True)
 class Upstream:
     """A service behind the gateway: its name, base URL and path prefixes."""
@@ -27,7 +32,7 @@ class Upstream:
     prefixes: tuple[str, ...]
 
     def owns(self, path: str) -> bool:
-        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+        return any(under(path, p) for p in self.prefixes)
 
 
 def parse_upstreams(config: Mapping[str, Any]) -> tuple[Upstream, ...]:
@@ -57,6 +62,6 @@ class RouteTable:
 
     def match(self, path: str) -> Upstream | None:
         for prefix, upstream in self._routes:
-            if path == prefix or path.startswith(prefix + "/"):
+            if under(path, prefix):
                 return upstream
         return None

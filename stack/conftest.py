@@ -1,0 +1,53 @@
+"""The running stack (``python -m stack.run``), shared by the tests of this folder."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from core.process import free_port, wait_until_healthy
+from stack import run as stack_run
+
+# The stack hands JWT_SECRET to every service: tokens minted with it work.
+SECRET = "stack-test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str) -> Iterator[str]:
+    """The stack's gateway URL; on exit the stack must stop cleanly on SIGTERM."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": SECRET,
+    }
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", stack_run.__name__], env=env, stdout=output, stderr=output
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, process, timeout=60)
+            for _ in range(100):  # the gateway is last to start, but make sure
+                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                    break
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+            output.seek(0)
+            log = output.read().decode(errors="replace")
+            assert code == 0, log
+            assert "stack: stopping" in log
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(f"{url}/healthz", timeout=2)
