@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
@@ -32,6 +31,7 @@ from .config import configure
 from .database import use_unicode_lower_in_sqlite
 from .errors import ServiceUnavailable, problem_response
 from .log import init_logging, init_request_id
+from .response import ApiResponse
 
 __all__ = ["ReadinessCheck", "RegisterRoutes", "add_readiness_check", "base_app", "build_app"]
 
@@ -119,7 +119,7 @@ def base_app(
         found: dict[str, str] = {}
         for check in app.extensions["readiness_checks"]:
             found.update(check())
-        return Response(orjson.dumps({"data": found}), mimetype="application/json")
+        return ApiResponse(found).to_response()
 
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(Exception, problem_response)

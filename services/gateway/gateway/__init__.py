@@ -29,8 +29,8 @@ __all__ = ["init_gateway"]
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 def init_gateway(app: Flask, *, transport: Any = None) -> None:
