@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from core.auth import mint_token
 from stack.conftest import SECRET
@@ -30,18 +31,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        raise RuntimeError("REQUIRE_BROWSER=1 but chromium is not installed")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium; the tests skip without it (fail with ``REQUIRE_BROWSER=1``)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("REQUIRE_BROWSER=1 but chromium is not installed")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def page(stack: str) -> Iterator[Page]:
+def page(chromium: str, stack: str) -> Iterator[Page]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.goto(f"{stack}/")
         page.wait_for_selector(".opblock")

@@ -1,32 +1,22 @@
-"""The gateway in front of the real entity and math apps, in one process.
+"""The gateway in front of the real entity and math apps, over real HTTP.
 
-httpx's WSGITransport carries the gateway's upstream calls straight into the
-service apps: no sockets, the real routing, proxying, merging and contract.
+The service apps answer from threads of the test process (`core.testing.serving`):
+the real routing, proxying, merging and contract, without starting processes.
 """
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from core.auth import DEV_JWT_SECRET, mint_token
+from core.testing import serving
 from entity_api.app import create_app as create_entity_app
 from entity_api.db import db
 from gateway_api.app import create_app as create_gateway_app
 from math_api.app import create_app as create_math_app
-
-
-class Hosts(httpx.BaseTransport):
-    """Sends each request to the WSGI app of its host."""
-
-    def __init__(self, apps: dict[str, Flask]) -> None:
-        self.transports = {host: httpx.WSGITransport(app=app) for host, app in apps.items()}
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.transports[request.url.host].handle_request(request)
 
 
 @pytest.fixture
@@ -36,12 +26,10 @@ def app(database_url: str) -> Iterator[Flask]:
     )
     with entity.app_context():
         db.create_all()
-    gateway = create_gateway_app(
-        env="test",
-        overrides={"ENTITY_URL": "http://entity", "MATH_URL": "http://math"},
-        transport=Hosts({"entity": entity, "math": create_math_app(env="test")}),
-    )
-    yield gateway
+    with serving(entity) as entity_url, serving(create_math_app(env="test")) as math_url:
+        yield create_gateway_app(
+            env="test", overrides={"ENTITY_URL": entity_url, "MATH_URL": math_url}
+        )
     with entity.app_context():
         db.session.remove()
         db.drop_all()

@@ -15,27 +15,38 @@ at ``/swagger``, and the service's routes. Nothing is built at import time.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .api import ApiFlask
-from .auth import SECURITY_DEFINITIONS, check_auth_config
 from .config import configure
-from .database import use_unicode_lower_in_sqlite
 from .errors import ServiceUnavailable, problem_response
 from .log import init_logging, init_request_id
 from .response import ApiResponse
 
-__all__ = ["ReadinessCheck", "RegisterRoutes", "add_readiness_check", "base_app", "build_app"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication  # pants: no-infer-dep
+    from flask_sqlalchemy import SQLAlchemy
 
-RegisterRoutes = Callable[[ApiFlask, Flask], None]
+    from .api import ApiFlask
+
+# What a service does not use is not imported: the gateway, say, has no
+# database, no API of its own and no tokens to verify.
+
+__all__ = [
+    "ReadinessCheck",
+    "RegisterRoutes",
+    "add_readiness_check",
+    "add_wsgi_middleware",
+    "base_app",
+    "build_app",
+]
+
+RegisterRoutes = Callable[["ApiFlask", Flask], None]
 ReadinessCheck = Callable[[], Mapping[str, str]]
 """Returns what it found ready (``{"database": "ready"}``); raises
 `ServiceUnavailable` naming what is not."""
@@ -46,7 +57,22 @@ def add_readiness_check(app: Flask, check: ReadinessCheck) -> None:
     app.extensions.setdefault("readiness_checks", []).append(check)
 
 
+def add_wsgi_middleware(app: Flask, wrap: Callable[[WSGIApplication], WSGIApplication]) -> None:
+    """Put ``wrap(<the app's routes>)`` in front of *app*'s routes.
+
+    It goes behind the trusted-proxy fix, so it sees the client's own address
+    and scheme as the routes do.
+    """
+    outer = app.wsgi_app
+    if isinstance(outer, ProxyFix):
+        outer.app = wrap(outer.app)
+    else:
+        app.wsgi_app = wrap(outer)  # type: ignore[method-assign, assignment]
+
+
 def _database_ready(db: SQLAlchemy) -> ReadinessCheck:
+    import sqlalchemy as sa
+
     def check() -> Mapping[str, str]:
         try:
             db.session.execute(sa.text("SELECT 1"))
@@ -104,6 +130,8 @@ def base_app(
     init_request_id(app)
     app.extensions["readiness_checks"] = []
     if db is not None:
+        from .database import use_unicode_lower_in_sqlite
+
         use_unicode_lower_in_sqlite()
         db.init_app(app)
         add_readiness_check(app, _database_ready(db))
@@ -145,6 +173,9 @@ def build_app(
     *verifies_tokens*: the service demands bearer tokens (`core.auth`), so
     ``prod`` refuses to start without a real key.
     """
+    from .api import ApiFlask
+    from .auth import SECURITY_DEFINITIONS, check_auth_config
+
     app = base_app(
         import_name,
         db=db,

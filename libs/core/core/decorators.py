@@ -29,10 +29,10 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from .api import problem_model
+from .body import read_wsgi_body
 from .errors import (
     BadRequest,
     FieldError,
-    PayloadTooLarge,
     UnprocessableEntity,
     UnsupportedMediaType,
     parameter_error,
@@ -85,26 +85,8 @@ def field_errors(messages: Any, path: list[str | int] | None = None) -> list[Fie
 
 
 def read_body() -> bytes:
-    """The request body, bounded by ``MAX_CONTENT_LENGTH`` however it is sent.
-
-    werkzeug refuses a declared ``Content-Length`` over the limit, but cuts a
-    chunked body at the limit without a word: such a body is read here, one
-    byte past the limit, from the server's own (terminated) stream.
-    """
-    if request.headers.get("Content-Encoding", "identity").lower() != "identity":
-        raise UnsupportedMediaType("Compressed request bodies are not accepted.")
-    limit = request.max_content_length
-    environ = request.environ
-    if (
-        limit is not None
-        and request.content_length is None
-        and environ.get("wsgi.input_terminated")
-    ):
-        data: bytes = environ["wsgi.input"].read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge()
-        return data
-    return request.get_data(cache=False)
+    """The request body, bounded by ``MAX_CONTENT_LENGTH`` (see `read_wsgi_body`)."""
+    return read_wsgi_body(request.environ, request.max_content_length)
 
 
 def load_body(shape: Shape) -> dict[str, Any]:

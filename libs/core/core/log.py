@@ -20,7 +20,14 @@ import uuid
 from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-__all__ = ["REQUEST_ID_HEADER", "init_logging", "init_request_id", "is_valid_request_id"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "init_logging",
+    "init_request_id",
+    "is_valid_request_id",
+    "log_access",
+    "request_id_for",
+]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -30,6 +37,36 @@ access_log = logging.getLogger("core.access")
 
 def is_valid_request_id(value: str | None) -> bool:
     return value is not None and _REQUEST_ID.fullmatch(value) is not None
+
+
+def request_id_for(incoming: str | None) -> str:
+    """The request's id: *incoming* (the client's) when well formed, else a fresh one."""
+    return incoming if is_valid_request_id(incoming) else uuid.uuid4().hex  # type: ignore[return-value]
+
+
+def log_access(
+    method: str,
+    path: str,
+    status: int,
+    started: float | None,
+    remote_addr: str | None,
+    request_id: str | None,
+) -> None:
+    """Write the access record of one request (*started*: its `time.perf_counter`)."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": (
+                    round((time.perf_counter() - started) * 1000, 3) if started else None
+                ),
+                "remote_addr": remote_addr,
+                "request_id": request_id,
+            },
+        )
 
 
 class _RequestIdFilter(logging.Filter):
@@ -63,8 +100,7 @@ def init_request_id(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER)
-        g.request_id = incoming if is_valid_request_id(incoming) else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -72,18 +108,12 @@ def init_request_id(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
-        if access_log.isEnabledFor(logging.INFO):
-            started = g.get("request_started")
-            access_log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": (
-                        round((time.perf_counter() - started) * 1000, 3) if started else None
-                    ),
-                    "remote_addr": request.remote_addr,
-                },
-            )
+        log_access(
+            request.method,
+            request.path,
+            response.status_code,
+            g.get("request_started"),
+            request.remote_addr,
+            request_id,
+        )
         return response

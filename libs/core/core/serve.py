@@ -37,13 +37,19 @@ class _Server(WSGIApplication):
         return dict(self._defaults)
 
 
-def serve(app_uri: str, *, port: int, threads: int = THREADS) -> None:
-    """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``."""
+def serve(
+    app_uri: str, *, port: int, threads: int = THREADS, worker_class: str = "gthread"
+) -> None:
+    """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``.
+
+    *worker_class* ``gevent``: one greenlet per request, for a service that
+    mostly waits on others (the gateway); *threads* is then unused.
+    """
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
         "bind": [bind],
         "workers": int(os.environ.get("WEB_CONCURRENCY", WORKERS)),
-        "worker_class": "gthread",
+        "worker_class": worker_class,
         "threads": threads,
         "control_socket_disable": True,
         "accesslog": None,

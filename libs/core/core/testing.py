@@ -6,7 +6,8 @@ A service's ``conftest.py`` provides one fixture, ``app_factory``, its
 ``create_app``; the plugin builds the app from it in the ``test`` environment.
 
 `running_server` starts a service's ``serve`` module under real gunicorn on a
-free port, for tests that need real HTTP.
+free port, for tests that need real HTTP; `serving` serves a WSGI app over
+real HTTP from a thread of the test process (an upstream for the gateway).
 
 Databases: each test process gets a database of its own, an SQLite file in a
 temporary folder, or, when ``DATABASE_URL`` names PostgreSQL, a schema of its
@@ -20,17 +21,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.serving import make_server
 
 from .auth import mint_token
 from .database import scratch_database
 from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication  # pants: no-infer-dep
 
 AppFactory = Callable[..., Flask]
 
@@ -129,3 +135,20 @@ def running_server(
         finally:
             code = stop_service(process)
             assert code == 0, f"{serve_module} exited with {code}"
+
+
+@contextlib.contextmanager
+def serving(wsgi_app: WSGIApplication) -> Iterator[str]:
+    """Serve *wsgi_app* (HTTP/1.1, keep-alive, a thread per connection) on a free port.
+
+    Yields its URL; the server runs in a thread of this process until the block ends.
+    """
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()

@@ -2,8 +2,12 @@
 
 ``/`` is Swagger UI (flask-restx's own assets) over ``/swagger``, the merged
 document; ``/healthz`` is the gateway itself and ``/readyz`` asks every
-upstream's ``/readyz``; every other path goes to the upstream whose prefix it
-starts with, through a per-client rate limit (`gateway.ratelimit`).
+upstream's ``/readyz``. A path under an upstream's prefix goes to that
+upstream, through a per-client rate limit (`gateway.ratelimit`), by
+`gateway.proxy`, in front of these routes; any other path is a 404.
+
+The gateway's own calls upstream (swagger documents, readiness) go through
+one ``httpx.Client``; *transport* replaces its network in tests.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 import orjson
 from flask import Flask, Response, render_template, request
 from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
-from core.app import add_readiness_check
+from core.app import add_readiness_check, add_wsgi_middleware
 
-from .proxy import Proxy, raw_target
+from .proxy import Proxy
 from .ratelimit import RateLimit
 from .readiness import check_upstreams
 from .swagger import SwaggerCache
@@ -34,24 +39,25 @@ def _json(body: Any) -> Response:
 
 
 def init_gateway(app: Flask, *, transport: Any = None) -> None:
-    """Attach the gateway to *app*; *transport* replaces the network in tests."""
+    """Attach the gateway to *app*; *transport*: see the module docstring."""
     config = app.config
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the access log says enough
     upstreams = parse_upstreams(config["GATEWAY_UPSTREAMS"])
     table = RouteTable(upstreams)
+    connect_timeout = float(config["GATEWAY_CONNECT_TIMEOUT"])
+    client = httpx.Client(transport=transport, timeout=connect_timeout)
     proxy = Proxy(
-        connect_timeout=float(config["GATEWAY_CONNECT_TIMEOUT"]),
+        app,
+        table,
+        RateLimit(config["RATELIMIT_DEFAULT"], config["RATELIMIT_STORAGE_URI"]),
+        connect_timeout=connect_timeout,
         read_timeout=float(config["GATEWAY_READ_TIMEOUT"]),
-        transport=transport,
     )
+    add_wsgi_middleware(app, proxy.wrap)
     swagger = SwaggerCache(
-        proxy.client,
-        upstreams,
-        ttl=float(config["GATEWAY_SWAGGER_TTL"]),
-        timeout=float(config["GATEWAY_CONNECT_TIMEOUT"]),
+        client, upstreams, ttl=float(config["GATEWAY_SWAGGER_TTL"]), timeout=connect_timeout
     )
     app.extensions["gateway"] = {"proxy": proxy, "routes": table, "swagger": swagger}
-    rate_limit = RateLimit(config["RATELIMIT_DEFAULT"], config["RATELIMIT_STORAGE_URI"])
     app.register_blueprint(apidoc)  # Swagger UI's static files, served locally
 
     @app.get("/", endpoint="docs")
@@ -65,7 +71,7 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         return _json(swagger.get())
 
     def upstreams_ready() -> dict[str, str]:
-        states = check_upstreams(proxy.client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))
+        states = check_upstreams(client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))
         down = [name for name, ok in states.items() if not ok]
         if down:
             raise ServiceUnavailable(f"Not ready: {', '.join(down)}.")
@@ -73,11 +79,11 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
 
     add_readiness_check(app, upstreams_ready)  # the gateway is ready when they are
 
-    @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="proxy")
-    def forward(path: str) -> Response:
-        rate_limit.check()  # the gateway's own routes are not limited
-        target = raw_target(request)
-        upstream = table.match(target.split("?", 1)[0])
-        if upstream is None:
-            raise NotFound(f"No service answers {request.path}.")
-        return proxy.forward(request, upstream, target)
+    @app.route("/<path:path>", methods=PROXY_METHODS, endpoint="no_service")
+    def no_service(path: str) -> Response:
+        """A path no upstream owns (those an upstream owns never reach Flask)."""
+        raise NotFound(f"No service answers {request.path}.")
+
+    for own in ("/", "/swagger", "/swaggerui/x", "/healthz", "/readyz"):
+        if (shadowing := table.match(own)) is not None:
+            raise ValueError(f"upstream {shadowing.name!r}: a prefix covers the gateway's {own}")

@@ -1,16 +1,27 @@
-"""Forwarding one request to its upstream and its answer back.
+"""Forwarding requests to their upstream and the answers back, below Flask.
+
+Proxied requests are the gateway's hot path, so they never enter Flask:
+`Proxy` is a WSGI middleware in front of the gateway's Flask app, which keeps
+the gateway's own routes (docs, swagger, health) and answers every path no
+upstream owns. Measured here (``bench/``), Flask's own request handling cost
+more per request than the gateway's whole budget. Upstream connections come
+from geventhttpclient (pooled keep-alive sockets, a C HTTP parser); under
+gunicorn's gevent worker (`gateway_api.serve`) a request waiting for its
+upstream is a parked greenlet, not a held thread.
 
 - Method, path and query string exactly as sent (never decoded: an encoded
   ``/`` or ``?`` stays encoded, so nothing escapes its route), body and
   end-to-end headers (their bytes as sent) go up; hop-by-hop headers (the
-  standard set and any named in ``Connection``) and the client's own
-  ``Forwarded``/``X-Forwarded-*`` do not. ``X-Forwarded-For/Proto/Host`` are
-  set and ``X-Request-ID`` passed on.
+  standard set and any named in ``Connection``), ``Expect`` (the gateway has
+  read the body already) and the client's own ``Forwarded``/``X-Forwarded-*``
+  do not. ``X-Forwarded-For/Proto/Host`` are set and ``X-Request-ID`` passed
+  on (or made, `core.log`) and returned.
 - Bodies are bounded by ``MAX_CONTENT_LENGTH`` (413 beyond); answers stream
   back as they come.
 - Connect and read timeouts are bounded: refused or reset -> 502, timed out
-  -> 504, as problem documents. Nothing is retried: a request that may have
-  reached the upstream is never sent twice.
+  -> 504, as problem documents. Nothing is retried but what HTTP allows: a
+  GET, HEAD, OPTIONS, PUT or DELETE whose pooled connection turns out closed
+  is sent again on a fresh one (RFC 9110, 9.2.2); a POST or PATCH never is.
 - ``Location`` and ``Link`` pointing at the upstream are rewritten to the
   gateway's own URL.
 """
@@ -18,16 +29,33 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Iterator
+from http.client import HTTPException
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import httpx
-from flask import Request, Response, g
+from flask import Flask, g
+from geventhttpclient import HTTPClient
+from geventhttpclient.header import Headers
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import get_host, get_path_info
 
-from core import BadGateway, BadRequest, GatewayTimeout
-from core.decorators import read_body
+from core import ApiException, BadGateway, BadRequest, GatewayTimeout
+from core.body import read_wsgi_body
+from core.errors import problem_response
+from core.log import REQUEST_ID_HEADER, log_access, request_id_for
 
-from .upstreams import Upstream
+from .ratelimit import RateLimit
+from .upstreams import RouteTable, Upstream
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import (
+        StartResponse,  # pants: no-infer-dep
+        WSGIApplication,  # pants: no-infer-dep
+        WSGIEnvironment,  # pants: no-infer-dep
+    )
+    from geventhttpclient.response import HTTPSocketPoolResponse
 
 __all__ = ["HOP_BY_HOP", "Proxy", "forward_headers", "raw_target", "rewrite_links"]
 
@@ -46,8 +74,11 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Set again by the hop that sends the message.
-_REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "x-request-id"}
+_REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "expect", "x-request-id", "forwarded"}
 _RESPONSE_DROPPED = HOP_BY_HOP | {"date", "server", "x-request-id"}
+_REWRITTEN = frozenset({"location", "link", "content-location"})
+# WSGI carries these two without the HTTP_ prefix.
+_UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
 def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -60,34 +91,45 @@ def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
     }
 
 
-def forward_headers(request: Request, request_id: str) -> list[tuple[str, str]]:
-    """The headers to send upstream for *request*."""
-    dropped = _REQUEST_DROPPED | _connection_tokens(request.headers.items())
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
+def _request_headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].replace("_", "-").title(), value))
+        elif key in _UNPREFIXED and value:
+            headers.append((_UNPREFIXED[key], value))
+    return headers
+
+
+def forward_headers(environ: WSGIEnvironment, request_id: str) -> list[tuple[str, str]]:
+    """The headers to send upstream for the request in *environ*."""
+    incoming = _request_headers(environ)
+    dropped = _REQUEST_DROPPED | _connection_tokens(incoming)
     headers = [
-        (k, v)
-        for k, v in headers
-        if not k.lower().startswith("x-forwarded-") and k.lower() != "forwarded"
+        (name, value)
+        for name, value in incoming
+        if (lower := name.lower()) not in dropped and not lower.startswith("x-forwarded-")
     ]
-    earlier = request.headers.get("X-Forwarded-For")
-    client = request.remote_addr or "unknown"
+    earlier = environ.get("HTTP_X_FORWARDED_FOR")
+    client = environ.get("REMOTE_ADDR") or "unknown"
     headers += [
         ("X-Forwarded-For", f"{earlier}, {client}" if earlier else client),
-        ("X-Forwarded-Proto", request.scheme),
-        ("X-Forwarded-Host", request.host),
+        ("X-Forwarded-Proto", environ.get("wsgi.url_scheme", "http")),
+        ("X-Forwarded-Host", get_host(environ)),
         ("X-Request-ID", request_id),
     ]
     return headers
 
 
-def raw_target(request: Request) -> str:
+def raw_target(environ: WSGIEnvironment) -> str:
     """The request target as the client sent it: path and query, undecoded."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw and raw.startswith("/"):
         return str(raw)
-    target = quote(request.path, safe="/:@!$&'()*+,;=-._~")
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    target = quote(path, safe="/:@!$&'()*+,;=-._~", encoding="latin-1")
+    if query := environ.get("QUERY_STRING"):
+        target += "?" + query
     return target
 
 
@@ -98,82 +140,134 @@ def rewrite_links(value: str, upstream: Upstream, gateway_root: str) -> str:
     return re.sub(pattern, gateway_root.rstrip("/"), value)
 
 
-class Proxy:
-    """Sends requests upstream over one pool of keep-alive connections.
+class _Body:
+    """An upstream answer's body as a WSGI iterable; closing it frees the connection."""
 
-    Requests go straight to httpx's transport: a client's cookie jar, auth
-    and redirect handling have no place in a proxy (a shared cookie jar would
-    even hand one user's cookies to the next), and skipping them halves the
-    gateway's own cost per request. ``client``, over the same transport, is
-    for the gateway's own calls (swagger documents, readiness).
+    def __init__(self, answer: HTTPSocketPoolResponse) -> None:
+        self.answer = answer
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.answer)
+
+    def close(self) -> None:
+        self.answer.release()  # back to the pool when read to the end, else closed
+
+
+class Proxy:
+    """Sends requests for the upstreams' paths upstream; *app* answers the rest.
+
+    One pool of keep-alive connections per upstream, per worker, sized to
+    gunicorn's ``worker_connections``: each request in flight holds one.
     """
 
     def __init__(
         self,
+        app: Flask,
+        routes: RouteTable,
+        rate_limit: RateLimit,
         *,
         connect_timeout: float,
         read_timeout: float,
-        transport: httpx.BaseTransport | None = None,
-        max_connections: int = 100,
+        max_connections: int = 1000,
     ) -> None:
-        self.transport = transport or httpx.HTTPTransport(
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            retries=0,
-        )
-        self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
-        self.client = httpx.Client(transport=self.transport, timeout=self.timeout)
-
-    def forward(self, request: Request, upstream: Upstream, target: str) -> Response:
-        """Send *request* to *upstream* at *target* (see `raw_target`)."""
-        # WSGI hands header values over as latin-1: encoding them back gives
-        # the bytes the client sent, whatever they are.
-        headers = [
-            (k.encode("latin-1"), v.encode("latin-1"))
-            for k, v in forward_headers(request, g.request_id)
-        ]
-        try:
-            outgoing = httpx.Request(
-                request.method,
-                upstream.url + target,
-                headers=headers,
-                content=read_body(),
-                extensions={"timeout": self.timeout.as_dict()},
+        self.app = app
+        self.routes = routes
+        self.rate_limit = rate_limit
+        self.clients = {
+            upstream.name: HTTPClient.from_url(
+                upstream.url,
+                concurrency=max_connections,
+                connection_timeout=connect_timeout,
+                network_timeout=read_timeout,
             )
-        except httpx.InvalidURL:
-            raise BadRequest("The request target is not a valid URL path.") from None
-        try:
-            answer = self.transport.handle_request(outgoing)
-        except httpx.TimeoutException:
-            raise GatewayTimeout(f"The {upstream.name} service did not answer in time.") from None
-        except httpx.TransportError:
-            raise BadGateway(f"The {upstream.name} service could not be reached.") from None
-        return self._response(answer, upstream, request)
+            for upstream in routes.upstreams
+        }
+        self.routes_app: WSGIApplication = app.wsgi_app
 
-    def _response(self, answer: httpx.Response, upstream: Upstream, request: Request) -> Response:
-        dropped = _RESPONSE_DROPPED | _connection_tokens(answer.headers.multi_items())
+    def wrap(self, routes_app: WSGIApplication) -> WSGIApplication:
+        """Put the proxy in front of *routes_app* (see `core.app.add_wsgi_middleware`)."""
+        self.routes_app = routes_app
+        return self
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        target = raw_target(environ)
+        upstream = self.routes.match(target.split("?", 1)[0])
+        if upstream is None:
+            return self.routes_app(environ, start_response)
+        started = time.perf_counter()
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        try:
+            self.rate_limit.check(environ.get("REMOTE_ADDR") or "unknown")
+            answer = self._send(environ, upstream, target, request_id)
+        except ApiException as exc:
+            return self._problem(environ, start_response, exc, request_id, started)
+        status = answer.status_code
+        headers = self._answer_headers(answer, upstream, environ)
+        headers.append((REQUEST_ID_HEADER, request_id))
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
+        log_access(
+            environ["REQUEST_METHOD"],
+            get_path_info(environ),
+            status,
+            started,
+            environ.get("REMOTE_ADDR"),
+            request_id,
+        )
+        return _Body(answer)
+
+    def _send(
+        self, environ: WSGIEnvironment, upstream: Upstream, target: str, request_id: str
+    ) -> HTTPSocketPoolResponse:
+        body = read_wsgi_body(environ, self.app.config["MAX_CONTENT_LENGTH"])
+        headers = Headers()
+        for name, value in forward_headers(environ, request_id):
+            headers.add(name, value)
+        try:
+            return self.clients[upstream.name].request(
+                environ["REQUEST_METHOD"], target, body=body, headers=headers
+            )
+        except ValueError:  # refused by the client before sending: no valid HTTP
+            raise BadRequest("The request cannot be forwarded as HTTP.") from None
+        except TimeoutError:
+            raise GatewayTimeout(f"The {upstream.name} service did not answer in time.") from None
+        except (OSError, HTTPException):
+            raise BadGateway(f"The {upstream.name} service could not be reached.") from None
+
+    def _answer_headers(
+        self, answer: HTTPSocketPoolResponse, upstream: Upstream, environ: WSGIEnvironment
+    ) -> list[tuple[str, str]]:
+        received = list(answer.items())
+        dropped = _RESPONSE_DROPPED | _connection_tokens(received)
+        root = f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}"
         headers = []
-        for name, value in answer.headers.multi_items():
+        for name, value in received:
             lower = name.lower()
             if lower in dropped:
                 continue
-            if lower in ("location", "link", "content-location"):
-                value = rewrite_links(value, upstream, request.host_url)
+            if lower in _REWRITTEN:
+                value = rewrite_links(value, upstream, root)
             headers.append((name, value))
-        # The body goes back byte for byte (iter_raw): Content-Length holds.
-        response = Response(_body(answer), status=answer.status_code, headers=headers)
-        if "content-type" not in answer.headers:
-            del response.headers["Content-Type"]  # werkzeug's default is not the upstream's
-        response.call_on_close(answer.close)
-        return response
+        return headers
 
-
-def _body(answer: httpx.Response) -> Iterator[bytes]:
-    try:
-        if answer.is_stream_consumed:  # a transport that reads eagerly (tests)
-            yield answer.content
-        else:
-            yield from answer.iter_raw()
-    finally:
-        answer.close()
+    def _problem(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        exc: ApiException,
+        request_id: str,
+        started: float,
+    ) -> Iterable[bytes]:
+        """The problem document for *exc*, the same as the Flask app's."""
+        with self.app.request_context(environ):
+            g.request_id = request_id
+            response = problem_response(exc)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        log_access(
+            environ["REQUEST_METHOD"],
+            get_path_info(environ),
+            response.status_code,
+            started,
+            environ.get("REMOTE_ADDR"),
+            request_id,
+        )
+        return response(environ, start_response)

@@ -15,7 +15,6 @@ import logging
 import math
 import time
 
-from flask import request
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -33,13 +32,12 @@ class RateLimit:
         # Fixed windows: a counter per client and window, whatever the limit.
         self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
 
-    def check(self) -> None:
-        """Count this request against its client's limits; 429 when one is spent.
+    def check(self, client: str) -> None:
+        """Count a request of *client* (its address) against its limits; 429 when one is spent.
 
         When the counts cannot be reached (Redis down), requests pass: the
         limit protects the services, and failing closed would stop them all.
         """
-        client = request.remote_addr or "unknown"
         for item in self.items:
             try:
                 allowed = self.limiter.hit(item, client)

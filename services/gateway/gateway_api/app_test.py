@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
+from gateway.testing import Upstream
 from gateway_api.app import create_app
 
 ENTITY_DOC = {
@@ -67,8 +68,8 @@ def test_docs_are_swagger_ui_over_the_merged_document() -> None:
     assert all(client.get(a).status_code == 200 for a in assets)
 
 
-def test_rate_limit_is_429_with_retry_after() -> None:
-    client = make(RATELIMIT_DEFAULT="2/minute").test_client()
+def test_rate_limit_is_429_with_retry_after(upstream: Upstream) -> None:
+    client = make(RATELIMIT_DEFAULT="2/minute", MATH_URL=upstream.url).test_client()
     ok = [client.get("/api/math/sum?a=1&b=2") for _ in range(2)]
     assert [r.status_code for r in ok] == [200, 200]
     assert "Retry-After" not in ok[0].headers
@@ -76,6 +77,7 @@ def test_rate_limit_is_429_with_retry_after() -> None:
     assert limited.status_code == 429
     assert limited.content_type == "application/problem+json"
     assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert len(upstream.requests) == 2
     # the gateway's own routes stay available
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
@@ -84,6 +86,11 @@ def test_rate_limit_is_429_with_retry_after() -> None:
 def test_a_malformed_route_table_stops_the_start() -> None:
     with pytest.raises(ValueError, match="prefixes"):
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": []}})
+
+
+def test_a_prefix_over_the_gateways_own_routes_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="/swagger"):
+        make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": ["/swagger"]}})
 
 
 def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,6 +104,6 @@ def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app.extensions["gateway"]["routes"].match("/api/math/sum") is None
 
 
-def test_rate_limit_storage_down_lets_requests_through() -> None:
-    client = make(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9").test_client()
+def test_rate_limit_storage_down_lets_requests_through(upstream: Upstream) -> None:
+    client = make(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9", MATH_URL=upstream.url).test_client()
     assert client.get("/api/math/sum?a=1&b=2").status_code == 200
