@@ -122,9 +122,10 @@ class Server:
 
 
 def gunicorn(app: str, *extra: str) -> list[str]:
+    """A reference server with the services' settings (`core.serve`)."""
     return [
         sys.executable, "-m", "gunicorn", app, "--workers", WORKERS, "--no-control-socket",
-        "--worker-class", "gthread", "--threads", str(serve.THREADS), *extra,
+        "--worker-class", "gthread", "--threads", str(serve.THREADS), "--preload", *extra,
     ]  # fmt: skip
 
 

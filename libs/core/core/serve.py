@@ -5,7 +5,9 @@ own and override the defaults (``--bind``, ``--workers``, ...), as does
 ``GUNICORN_CMD_ARGS``. Defaults: bind ``0.0.0.0:$PORT`` when ``PORT`` is set,
 else ``127.0.0.1:<the service's port>``; ``WEB_CONCURRENCY`` workers (2) of the
 threaded worker, so keep-alive works and a slow request does not block the
-others; no control socket (one per machine, shared by every master); no
+others; the app loaded once in the master before the workers fork (they
+share its pages and start at once; nothing in it may connect anywhere at
+import); no control socket (one per machine, shared by every master); no
 gunicorn access log, since the app writes JSON access records itself.
 """
 
@@ -43,7 +45,8 @@ def serve(
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``.
 
     *worker_class* ``gevent``: one greenlet per request, for a service that
-    mostly waits on others (the gateway); *threads* is then unused.
+    mostly waits on others (the gateway); *threads* is then unused, and the app
+    is loaded in each worker, after gevent has patched the standard library.
     """
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
@@ -51,6 +54,7 @@ def serve(
         "workers": int(os.environ.get("WEB_CONCURRENCY", WORKERS)),
         "worker_class": worker_class,
         "threads": threads,
+        "preload_app": worker_class != "gevent",
         "control_socket_disable": True,
         "accesslog": None,
         "graceful_timeout": 10,
