@@ -44,7 +44,7 @@ def serve(
 ) -> None:
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``.
 
-    *worker_class* ``gevent``: one greenlet per request, for a service that
+    *worker_class* ``gevent`` or ``gevent_pywsgi``: one greenlet per request, for a service that
     mostly waits on others (the gateway); *threads* is then unused, and the app
     is loaded in each worker, after gevent has patched the standard library.
     """
@@ -54,7 +54,7 @@ def serve(
         "workers": int(os.environ.get("WEB_CONCURRENCY", WORKERS)),
         "worker_class": worker_class,
         "threads": threads,
-        "preload_app": worker_class != "gevent",
+        "preload_app": not worker_class.startswith("gevent"),
         "control_socket_disable": True,
         "accesslog": None,
         "graceful_timeout": 10,

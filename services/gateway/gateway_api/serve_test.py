@@ -1,0 +1,96 @@
+"""The gateway under real gunicorn, as ``services/gateway:serve`` runs it.
+
+In front of a real upstream that records what reaches it (`gateway.testing`).
+"""
+
+import http.client
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from core.testing import running_server, serving
+from gateway.testing import Upstream
+from gateway_api import serve as serve_module
+
+LIMIT = 1000
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Upstream]:
+    upstream = Upstream()
+    with serving(upstream) as url:
+        upstream.url = url
+        yield upstream
+
+
+@pytest.fixture
+def upstream(recorder: Upstream) -> Upstream:
+    recorder.requests.clear()
+    return recorder
+
+
+@pytest.fixture(scope="module")
+def server(recorder: Upstream) -> Iterator[str]:
+    env = {
+        "ENTITY_URL": recorder.url,
+        "MATH_URL": recorder.url,
+        "MAX_CONTENT_LENGTH": str(LIMIT),
+    }
+    with running_server(serve_module.__name__, env=env) as url:
+        yield url
+
+
+def send(
+    server: str, method: str, target: str, chunks: list[bytes] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if chunks is not None:
+        headers["Transfer-Encoding"] = "chunked"
+    connection.request(
+        method,
+        target,
+        body=iter(chunks) if chunks is not None else None,
+        headers=headers,
+        encode_chunked=chunks is not None,
+    )
+    response = connection.getresponse()
+    answer = response.status, dict(response.headers), response.read()
+    connection.close()
+    return answer
+
+
+def test_a_request_goes_up_as_sent_and_comes_back(server: str, upstream: Upstream) -> None:
+    status, headers, body = send(server, "GET", "/api/entities/..%2Fhealthz?a=%20b")
+    assert status == 200 and json.loads(body) == {"data": {}}
+    [sent] = upstream.requests
+    assert sent.target == "/api/entities/..%2Fhealthz?a=%20b"
+    assert sent.headers["X-Forwarded-For"] == "127.0.0.1"
+    assert sent.headers["X-Request-ID"] == headers["X-Request-ID"]
+
+
+def test_a_chunked_body_of_exactly_the_limit_goes_up(server: str, upstream: Upstream) -> None:
+    status, _, _ = send(server, "POST", "/api/entities", [b"x" * 600, b"y" * (LIMIT - 600)])
+    assert status == 200
+    [sent] = upstream.requests
+    assert sent.body == b"x" * 600 + b"y" * (LIMIT - 600)
+    assert sent.headers["Content-Length"] == str(LIMIT)
+
+
+def test_a_chunked_body_over_the_limit_is_413_without_an_upstream_call(
+    server: str, upstream: Upstream
+) -> None:
+    status, headers, body = send(server, "POST", "/api/entities", [b"x" * 600, b"y" * LIMIT])
+    assert status == 413
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["requestId"] == headers["X-Request-ID"]
+    assert upstream.requests == []
+
+
+def test_the_gateways_own_routes_answer_beside_the_proxy(server: str) -> None:
+    status, _, body = send(server, "GET", "/healthz")
+    assert status == 200 and body == b"ok"
+    status, headers, _ = send(server, "GET", "/nowhere")
+    assert status == 404 and headers["Content-Type"] == "application/problem+json"
