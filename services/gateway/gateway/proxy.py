@@ -77,6 +77,8 @@ HOP_BY_HOP = frozenset(
 _REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "expect", "x-request-id", "forwarded"}
 _RESPONSE_DROPPED = HOP_BY_HOP | {"date", "server", "x-request-id"}
 _REWRITTEN = frozenset({"location", "link", "content-location"})
+# Read and pass on answers in blocks this big: an API's answer in one piece.
+_BLOCK = 64 * 1024
 # WSGI carries these two without the HTTP_ prefix.
 _UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
@@ -177,6 +179,7 @@ class Proxy:
             upstream.name: HTTPClient.from_url(
                 upstream.url,
                 concurrency=max_connections,
+                block_size=_BLOCK,
                 connection_timeout=connect_timeout,
                 network_timeout=read_timeout,
             )
