@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 
 from flask import request
 from flask_restx import Namespace, Resource
+from sqlalchemy import Row
 
 from core import ApiResponse, Forbidden, accepts, responds
 from core.auth import current_principal, requires
@@ -29,7 +30,7 @@ def service() -> EntityService:
     return EntityService(db.session)
 
 
-def etag(row: Entity) -> str:
+def etag(row: Entity | Row[Any]) -> str:
     return make_etag(row.id, row.version)
 
 
@@ -63,7 +64,7 @@ def on_current(func: F) -> F:
     return document_errors(api, 404, 412)(cast(F, wrapper))
 
 
-def location(row: Entity) -> str:
+def location(row: Row[Any]) -> str:
     """The new row's URL: this (list) URL plus its id."""
     return f"{request.base_url.rstrip('/')}/{row.id}"
 
@@ -97,7 +98,7 @@ class EntityResource(Resource):
     @responds(entity.single)
     def get(self, entity_id: int) -> ApiResponse:
         """Get an entity"""
-        found = service().get(entity_id)
+        found = service().read(entity_id)
         tag = etag(found)
         if not_modified(tag):
             return ApiResponse(None, 304, headers={"ETag": tag})

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import NotFound, Page, PreconditionFailed
-from core.query import ListQuery, paginate
+from core.query import ListQuery, paginate, row_columns
 
 from .interfaces import EntityInterfaces
 from .model import Entity, utcnow
 
 UPDATABLE = tuple(EntityInterfaces.update_model_keys)
+# Reads and creates give plain rows (`core.query.row_columns`); changes go
+# through the ORM object, which checks and bumps the version.
+_READ = sa.select(*row_columns(Entity)).where(Entity.id == sa.bindparam("entity_id"))
+_CREATE = sa.insert(Entity).returning(*row_columns(Entity))
 
 
 class EntityService:
@@ -24,18 +29,26 @@ class EntityService:
     def list(self, query: ListQuery) -> Page:
         return paginate(self.session, Entity, query)
 
+    def read(self, entity_id: int) -> sa.Row[Any]:
+        """The entity as a plain row, to read (`get` gives the ORM object, to change)."""
+        row = self.session.execute(_READ, {"entity_id": entity_id}).one_or_none()
+        if row is None:
+            raise NotFound(f"Entity {entity_id} does not exist.")
+        return row
+
     def get(self, entity_id: int) -> Entity:
         entity = self.session.get(Entity, entity_id)
         if entity is None:
             raise NotFound(f"Entity {entity_id} does not exist.")
         return entity
 
-    def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> Entity:
+    def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> sa.Row[Any]:
+        """Insert the entity and read it back in one statement (``INSERT ... RETURNING``)."""
         now = utcnow()
-        entity = Entity(**attributes, owner_id=owner_id, created_at=now, updated_at=now)
-        self.session.add(entity)
+        values = {**attributes, "owner_id": owner_id, "created_at": now, "updated_at": now}
+        row = self.session.execute(_CREATE, values).one()
         self.session.commit()
-        return entity
+        return row
 
     def replace(self, entity: Entity, attributes: Mapping[str, Any]) -> Entity:
         """Set every updatable field: those not given become empty."""

@@ -14,34 +14,45 @@ def service(db: SQLAlchemy) -> EntityService:
     return EntityService(db.session)
 
 
-def test_create_and_get(service: EntityService) -> None:
+def test_create_read_and_get(service: EntityService) -> None:
     created = service.create({"name": "one", "purpose": "p"}, owner_id="user-1")
+    assert (created.name, created.owner_id, created.version) == ("one", "user-1", 1)
+    read = service.read(created.id)
+    assert read == created  # the same plain row
     found = service.get(created.id)
+    assert isinstance(found, Entity)
     assert (found.name, found.purpose, found.owner_id) == ("one", "p", "user-1")
 
 
-def test_get_unknown_raises_not_found(service: EntityService) -> None:
+def test_read_and_get_of_unknown_ids_raise_not_found(service: EntityService) -> None:
+    with pytest.raises(NotFound, match="Entity 404 does not exist"):
+        service.read(404)
     with pytest.raises(NotFound, match="Entity 404 does not exist"):
         service.get(404)
 
 
+def stored(service: EntityService, attributes: dict[str, str]) -> Entity:
+    """A new entity as the object to change."""
+    return service.get(service.create(attributes).id)
+
+
 def test_replace_sets_every_updatable_field(service: EntityService) -> None:
-    row = service.create({"name": "one", "purpose": "p"})
-    before = row.updated_at
+    row = stored(service, {"name": "one", "purpose": "p"})
+    before = service.read(row.id)
     service.replace(row, {"name": "two"})
-    again = service.get(row.id)
-    assert (again.name, again.purpose) == ("two", None)
-    assert again.updated_at >= before and again.version == 2
+    after = service.read(row.id)
+    assert (after.name, after.purpose) == ("two", None)
+    assert after.updated_at >= before.updated_at and after.version == 2
 
 
 def test_patch_sets_only_what_is_given(service: EntityService) -> None:
-    row = service.create({"name": "one", "purpose": "p"})
+    row = stored(service, {"name": "one", "purpose": "p"})
     service.patch(row, {"purpose": "q"})
     assert (service.get(row.id).name, service.get(row.id).purpose) == ("one", "q")
 
 
 def test_delete(service: EntityService) -> None:
-    row = service.create({"name": "one"})
+    row = stored(service, {"name": "one"})
     service.delete(row)
     with pytest.raises(NotFound):
         service.get(row.id)
@@ -50,7 +61,7 @@ def test_delete(service: EntityService) -> None:
 def test_a_write_that_lost_a_race_fails_and_changes_nothing(
     service: EntityService, db: SQLAlchemy
 ) -> None:
-    row = service.create({"name": "one"})
+    row = stored(service, {"name": "one"})
     # Another writer changes the row after we read it.
     with db.engine.begin() as other:
         other.execute(sa.update(Entity).where(Entity.id == row.id).values(name="theirs", version=2))
