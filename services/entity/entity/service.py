@@ -18,8 +18,9 @@ from .model import Entity, utcnow
 UPDATABLE = tuple(EntityInterfaces.update_model_keys)
 # Reads and creates give plain rows (`core.query.row_columns`); changes go
 # through the ORM object, which checks and bumps the version.
-_READ = sa.select(*row_columns(Entity)).where(Entity.id == sa.bindparam("entity_id"))
-_CREATE = sa.insert(Entity).returning(*row_columns(Entity))
+_TABLE = Entity.__table__
+_READ = sa.select(*row_columns(Entity)).where(_TABLE.c.id == sa.bindparam("entity_id"))
+_CREATE = sa.insert(_TABLE).returning(*row_columns(Entity))
 
 
 class EntityService:
