@@ -5,7 +5,7 @@ under gunicorn with the same settings (2 workers; the services exactly as the
 stack starts them), then measure, interleaved and repeated (medians), with
 ``wrk`` (a C load generator, never the bottleneck here): throughput, p50 and
 p99 at 16 connections; p50 at 1 connection; server CPU per request (from the
-workers' own CPU accounting); RSS per worker; time from start to first 200;
+workers' own CPU accounting); RSS and PSS per worker; time from start to first 200;
 and, on PostgreSQL, whether the database connections stay the same under load.
 Servers (and PostgreSQL) are pinned to core 0 and wrk to core 1 where
 ``taskset`` can. SQLite by default; ``DATABASE_URL`` selects PostgreSQL.
@@ -105,11 +105,18 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime + stime
         return total / TICKS
 
-    def rss_mib(self) -> float:
+    def memory_mib(self, field: str) -> float:
+        """The mean over the workers of *field* of ``smaps_rollup`` (``Rss``, ``Pss``).
+
+        RSS counts every page a worker maps, those it shares with the master
+        and the other workers included; PSS divides each shared page among
+        its sharers, so it is what one more worker costs.
+        """
         sizes = []
         for pid in self.workers():
-            status = Path(f"/proc/{pid}/status").read_text()
-            sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024)  # type: ignore[index]
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            kib = re.search(rf"^{field}:\s+(\d+) kB", rollup, re.MULTILINE)[1]  # type: ignore[index]
+            sizes.append(int(kib) / 1024)
         return statistics.mean(sizes)
 
     def stop(self) -> None:
@@ -295,9 +302,15 @@ def report(figures: dict[str, Any]) -> str:
     rows += ["", "| ratio | value | target |", "| --- | ---: | --- |"]
     for name, (value, goal) in figures["ratios"].items():
         rows.append(f"| {name} | {value:.2f} | {goal} |")
-    rows += ["", "| server | RSS MiB/worker | first 200 s |", "| --- | ---: | ---: |"]
+    rows += [
+        "",
+        "| server | RSS MiB/worker | PSS MiB/worker | first 200 s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for name, s in figures["servers"].items():
-        rows.append(f"| {name} | {s['rss_mib']:.1f} | {s['first_200_s']:.2f} |")
+        rows.append(
+            f"| {name} | {s['rss_mib']:.1f} | {s['pss_mib']:.1f} | {s['first_200_s']:.2f} |"
+        )
     if figures.get("connections"):
         c = figures["connections"]
         rows += ["", f"PostgreSQL connections: {c['before']} after the warm-up, {c['after']} "
@@ -407,7 +420,7 @@ def main() -> None:
             before = backend_pids(url) if postgres else set()
             results = measure(cases, repeats, seconds, folder)
             after = backend_pids(url) if postgres else set()
-            rss = {s.name: s.rss_mib() for s in servers}
+            memory = {s.name: (s.memory_mib("Rss"), s.memory_mib("Pss")) for s in servers}
         finally:
             for server in servers:
                 server.stop()
@@ -453,7 +466,14 @@ def main() -> None:
         "quick": options.quick,
         "measurements": {f"{e} {t}": v for (e, t), v in results.items()},
         "ratios": ratios,
-        "servers": {s.name: {"rss_mib": rss[s.name], "first_200_s": s.first_200} for s in servers},
+        "servers": {
+            s.name: {
+                "rss_mib": memory[s.name][0],
+                "pss_mib": memory[s.name][1],
+                "first_200_s": s.first_200,
+            }
+            for s in servers
+        },
         "connections": (
             {"before": len(before), "after": len(after), "new": len(after - before)}
             if postgres
