@@ -44,9 +44,10 @@ def serve(
 ) -> None:
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``.
 
-    *worker_class* ``gevent`` or ``gevent_pywsgi``: one greenlet per request, for a service that
-    mostly waits on others (the gateway); *threads* is then unused, and the app
-    is loaded in each worker, after gevent has patched the standard library.
+    *worker_class* ``gevent`` or ``gevent_pywsgi``: one greenlet per request, for a
+    service that mostly waits on others (the gateway); *threads* is then unused,
+    and the caller must apply gevent's patches before calling, since the app is
+    loaded here, in the master (see ``gateway_api.serve``).
     """
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
@@ -54,7 +55,7 @@ def serve(
         "workers": int(os.environ.get("WEB_CONCURRENCY", WORKERS)),
         "worker_class": worker_class,
         "threads": threads,
-        "preload_app": not worker_class.startswith("gevent"),
+        "preload_app": True,
         "control_socket_disable": True,
         "accesslog": None,
         "graceful_timeout": 10,

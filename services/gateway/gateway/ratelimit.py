@@ -29,8 +29,21 @@ log = logging.getLogger("gateway.ratelimit")
 class RateLimit:
     def __init__(self, limits: str, storage_uri: str) -> None:
         self.items = parse_many(limits)
+        self.storage_uri = storage_uri
+        # memory:// counts per process and starts a timer thread, which must not
+        # exist when the master forks the workers: each process makes its own on
+        # first use. Any other storage is made (and its URI checked) now.
+        self._limiter = None if storage_uri.startswith("memory://") else self._make()
+
+    def _make(self) -> FixedWindowRateLimiter:
         # Fixed windows: a counter per client and window, whatever the limit.
-        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+        return FixedWindowRateLimiter(storage_from_string(self.storage_uri))
+
+    @property
+    def limiter(self) -> FixedWindowRateLimiter:
+        if self._limiter is None:
+            self._limiter = self._make()
+        return self._limiter
 
     def check(self, client: str) -> None:
         """Count a request of *client* (its address) against its limits; 429 when one is spent.

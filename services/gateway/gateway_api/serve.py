@@ -6,12 +6,15 @@ mostly waits on its upstreams, and a waiting request costs a greenlet (up to
 ``worker_connections``, 1000, per worker), not one of a few threads.
 """
 
+from gevent import monkey
+
 from core.serve import serve
 
 PORT = 8000
 
 
 def main() -> None:
+    monkey.patch_all()  # before the app is loaded, once, in the master
     serve("gateway_api.wsgi:app", port=PORT, worker_class="gevent_pywsgi")
 
 
