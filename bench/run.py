@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,17 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
+def trim(url: str) -> None:
+    """Back to the seeded rows: what the creates add would make every later list slower."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.execute(entities.delete().where(entities.c.id > ENTITY_ROWS))
+    if url.startswith("postgresql"):  # dead rows out of the scans, statistics fresh
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE entities"))
+    engine.dispose()
+
+
 def pin_postgres(core: str) -> None:
     """Put PostgreSQL's processes on *core* (new backends inherit it)."""
     if not shutil.which("taskset"):
@@ -260,8 +272,9 @@ def geomean(values: list[float]) -> float:
 
 
 def measure(
-    cases: list[Case], repeats: int, seconds: int, script_dir: Path
+    cases: list[Case], repeats: int, seconds: int, script_dir: Path, trim: Callable[[], None]
 ) -> dict[tuple[str, str], dict[str, float]]:
+    """Every case once per round, *repeats* rounds; *trim* after each case that writes."""
     samples: dict[tuple[str, str], dict[str, list[float]]] = {}
     for repeat in range(repeats):
         for case in cases:  # interleaved: every case once per round
@@ -270,6 +283,8 @@ def measure(
             load = wrk(case.url, 16, seconds, case.post, script_dir)
             cpu_ms = (case.server.cpu_seconds() - before) * 1000 / max(load.requests, 1)
             single = wrk(case.url, 1, max(1, seconds // 2), case.post, script_dir)
+            if case.post:
+                trim()
             s = samples.setdefault(key, {})
             for name, value in (
                 ("rps", load.rps),
@@ -417,8 +432,9 @@ def main() -> None:
             ]
             for case in cases:  # warm up: pools filled, code paths loaded
                 wrk(case.url, 4, 1, case.post, folder)
+            trim(url)
             before = backend_pids(url) if postgres else set()
-            results = measure(cases, repeats, seconds, folder)
+            results = measure(cases, repeats, seconds, folder, lambda: trim(url))
             after = backend_pids(url) if postgres else set()
             memory = {s.name: (s.memory_mib("Rss"), s.memory_mib("Pss")) for s in servers}
         finally:

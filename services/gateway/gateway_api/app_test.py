@@ -1,9 +1,12 @@
 """The gateway's own routes: health, readiness, docs, merged swagger, rate limits."""
 
+import os
 import re
+import uuid
 
 import httpx
 import pytest
+import redis
 from flask import Flask
 from openapi_spec_validator import validate
 
@@ -107,3 +110,33 @@ def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_rate_limit_storage_down_lets_requests_through(upstream: Upstream) -> None:
     client = make(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9", MATH_URL=upstream.url).test_client()
     assert client.get("/api/math/sum?a=1&b=2").status_code == 200
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis; skipped without one, unless ``REQUIRE_REDIS=1`` (CI) fails it."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but no Redis answers at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+def test_counts_in_redis_are_shared_by_every_worker(redis_url: str, upstream: Upstream) -> None:
+    # Two apps stand for two worker processes; one client, one count.
+    workers = [
+        make(RATELIMIT_DEFAULT="3/minute", RATELIMIT_STORAGE_URI=redis_url, MATH_URL=upstream.url)
+        for _ in range(2)
+    ]
+    client = {"REMOTE_ADDR": f"client-{uuid.uuid4().hex}"}  # a count of its own
+    statuses = [
+        workers[i % 2].test_client().get("/api/math/sum", environ_base=client).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert len(upstream.requests) == 3
