@@ -76,7 +76,12 @@ class Server:
         started = time.monotonic()
         self.process = subprocess.Popen(
             [*pin, *self.command, "--bind", f"127.0.0.1:{self.port}"],
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **self.env},
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(sys.path),
+                **self.env,
+                "DATABASE_URL": named(self.env["DATABASE_URL"], self.name),
+            },
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
         )
@@ -237,17 +242,28 @@ def pin_postgres(core: str) -> None:
         subprocess.run(["taskset", "-pc", core, pid], capture_output=True)
 
 
-def backend_pids(url: str) -> set[int]:
+def named(url: str, server: str) -> str:
+    """*url* with the server's name as PostgreSQL's ``application_name``."""
+    if not url.startswith("postgresql"):
+        return url
+    named_url = sa.engine.make_url(url).update_query_dict({"application_name": server})
+    return named_url.render_as_string(hide_password=False)
+
+
+def backend_pids(url: str) -> dict[str, set[int]]:
+    """The server processes' connections to the database, by server (`named`)."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     with engine.connect() as conn:
-        pids = conn.execute(
+        rows = conn.execute(
             sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
+                "SELECT application_name, pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-        ).scalars()
-        found = set(pids)
+        ).all()
     engine.dispose()
+    found: dict[str, set[int]] = {}
+    for name, pid in rows:
+        found.setdefault(name or "?", set()).add(pid)
     return found
 
 
@@ -327,9 +343,13 @@ def report(figures: dict[str, Any]) -> str:
             f"| {name} | {s['rss_mib']:.1f} | {s['pss_mib']:.1f} | {s['first_200_s']:.2f} |"
         )
     if figures.get("connections"):
-        c = figures["connections"]
-        rows += ["", f"PostgreSQL connections: {c['before']} after the warm-up, {c['after']} "
-                 f"after the measurements, {c['new']} opened during them."]  # fmt: skip
+        rows += [
+            "",
+            "| server | PostgreSQL connections after the warm-up | after the run | opened during it |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, c in figures["connections"].items():
+            rows.append(f"| {name} | {c['before']} | {c['after']} | {c['new']} |")
     return "\n".join(rows)
 
 
@@ -433,9 +453,9 @@ def main() -> None:
             for case in cases:  # warm up: pools filled, code paths loaded
                 wrk(case.url, 4, 1, case.post, folder)
             trim(url)
-            before = backend_pids(url) if postgres else set()
+            before = backend_pids(url) if postgres else {}
             results = measure(cases, repeats, seconds, folder, lambda: trim(url))
-            after = backend_pids(url) if postgres else set()
+            after = backend_pids(url) if postgres else {}
             memory = {s.name: (s.memory_mib("Rss"), s.memory_mib("Pss")) for s in servers}
         finally:
             for server in servers:
@@ -491,7 +511,14 @@ def main() -> None:
             for s in servers
         },
         "connections": (
-            {"before": len(before), "after": len(after), "new": len(after - before)}
+            {
+                name: {
+                    "before": len(before.get(name, set())),
+                    "after": len(after.get(name, set())),
+                    "new": len(after.get(name, set()) - before.get(name, set())),
+                }
+                for name in sorted(set(before) | set(after))
+            }
             if postgres
             else None
         ),
