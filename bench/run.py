@@ -288,9 +288,13 @@ def geomean(values: list[float]) -> float:
 
 
 def measure(
-    cases: list[Case], repeats: int, seconds: int, script_dir: Path, trim: Callable[[], None]
+    cases: list[Case],
+    repeats: int,
+    seconds: int,
+    script_dir: Path,
+    after_write: Callable[[], None],
 ) -> dict[tuple[str, str], dict[str, float]]:
-    """Every case once per round, *repeats* rounds; *trim* after each case that writes."""
+    """Every case once per round, *repeats* rounds; *after_write* after each case that writes."""
     samples: dict[tuple[str, str], dict[str, list[float]]] = {}
     for repeat in range(repeats):
         for case in cases:  # interleaved: every case once per round
@@ -300,7 +304,7 @@ def measure(
             cpu_ms = (case.server.cpu_seconds() - before) * 1000 / max(load.requests, 1)
             single = wrk(case.url, 1, max(1, seconds // 2), case.post, script_dir)
             if case.post:
-                trim()
+                after_write()
             s = samples.setdefault(key, {})
             for name, value in (
                 ("rps", load.rps),

@@ -2,8 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.testing import serving
-from gateway.testing import Upstream
+from gateway.testing import Upstream, recording_upstream
 from gateway_api.app import create_app
 
 
@@ -15,7 +14,5 @@ def app_factory():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
     """A real HTTP server recording the requests that reach it (`gateway.testing`)."""
-    recorder = Upstream()
-    with serving(recorder) as url:
-        recorder.url = url
+    with recording_upstream() as recorder:
         yield recorder

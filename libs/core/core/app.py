@@ -9,7 +9,9 @@ the database's is built in, services add theirs with `add_readiness_check`),
 and the problem+json error handler for everything outside the API's own
 routes.
 `build_app` adds the `ApiFlask`, with Swagger UI at ``/`` and the swagger JSON
-at ``/swagger``, and the service's routes. Nothing is built at import time.
+at ``/swagger``, and the service's routes. Nothing is built at import time,
+and what a service does not use is not imported: the gateway, say, has no
+database, no API of its own and no tokens to verify.
 """
 
 from __future__ import annotations
@@ -33,9 +35,6 @@ if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
     from .api import ApiFlask
-
-# What a service does not use is not imported: the gateway, say, has no
-# database, no API of its own and no tokens to verify.
 
 __all__ = [
     "ReadinessCheck",

@@ -41,7 +41,9 @@ def is_valid_request_id(value: str | None) -> bool:
 
 def request_id_for(incoming: str | None) -> str:
     """The request's id: *incoming* (the client's) when well formed, else a fresh one."""
-    return incoming if is_valid_request_id(incoming) else uuid.uuid4().hex  # type: ignore[return-value]
+    if incoming is not None and is_valid_request_id(incoming):
+        return incoming
+    return uuid.uuid4().hex
 
 
 def log_access(

@@ -139,9 +139,10 @@ def running_server(
 
 @contextlib.contextmanager
 def serving(wsgi_app: WSGIApplication) -> Iterator[str]:
-    """Serve *wsgi_app* (HTTP/1.1, keep-alive, a thread per connection) on a free port.
+    """Serve *wsgi_app* (werkzeug's server, a thread per connection) on a free port.
 
-    Yields its URL; the server runs in a thread of this process until the block ends.
+    Yields its URL; the server runs in a thread of this process until the block
+    ends. It closes each connection after one answer: no keep-alive.
     """
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

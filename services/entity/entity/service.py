@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
@@ -23,6 +23,15 @@ _READ = sa.select(*row_columns(Entity)).where(_TABLE.c.id == sa.bindparam("entit
 _CREATE = sa.insert(_TABLE).returning(*row_columns(Entity))
 
 
+T = TypeVar("T")
+
+
+def _found(entity_id: int, row: T | None) -> T:
+    if row is None:
+        raise NotFound(f"Entity {entity_id} does not exist.")
+    return row
+
+
 class EntityService:
     def __init__(self, session: Session | scoped_session[Any]) -> None:
         self.session = session
@@ -32,16 +41,12 @@ class EntityService:
 
     def read(self, entity_id: int) -> sa.Row[Any]:
         """The entity as a plain row, to read (`get` gives the ORM object, to change)."""
-        row = self.session.execute(_READ, {"entity_id": entity_id}).one_or_none()
-        if row is None:
-            raise NotFound(f"Entity {entity_id} does not exist.")
-        return row
+        return _found(
+            entity_id, self.session.execute(_READ, {"entity_id": entity_id}).one_or_none()
+        )
 
     def get(self, entity_id: int) -> Entity:
-        entity = self.session.get(Entity, entity_id)
-        if entity is None:
-            raise NotFound(f"Entity {entity_id} does not exist.")
-        return entity
+        return _found(entity_id, self.session.get(Entity, entity_id))
 
     def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> sa.Row[Any]:
         """Insert the entity and read it back in one statement (``INSERT ... RETURNING``)."""

@@ -27,7 +27,7 @@ from .proxy import Proxy
 from .ratelimit import RateLimit
 from .readiness import check_upstreams
 from .swagger import SwaggerCache
-from .upstreams import RouteTable, parse_upstreams
+from .upstreams import RouteTable, parse_upstreams, under
 
 __all__ = ["init_gateway"]
 
@@ -84,6 +84,16 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         """A path no upstream owns (those an upstream owns never reach Flask)."""
         raise NotFound(f"No service answers {request.path}.")
 
-    for own in ("/", "/swagger", "/swaggerui/x", "/healthz", "/readyz"):
-        if (shadowing := table.match(own)) is not None:
-            raise ValueError(f"upstream {shadowing.name!r}: a prefix covers the gateway's {own}")
+    # No upstream prefix may hide one of the gateway's own routes.
+    own = {
+        rule.rule.split("<", 1)[0].rstrip("/") or "/"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "no_service"
+    }
+    for upstream in upstreams:
+        for prefix in upstream.prefixes:
+            for path in own:
+                if under(path, prefix) or under(prefix, path):
+                    raise ValueError(
+                        f"upstream {upstream.name!r}: {prefix} covers the gateway's {path}"
+                    )

@@ -156,11 +156,14 @@ class _Body:
 
 
 class Proxy:
-    """Sends requests for the upstreams' paths upstream; *app* answers the rest.
+    """Sends requests for the upstreams' paths upstream; the routes it wraps answer the rest.
 
     One pool of keep-alive connections per upstream, per worker, sized to
     gunicorn's ``worker_connections``: each request in flight holds one.
+    *app* gives the body limit and renders problems as its routes do.
     """
+
+    routes_app: WSGIApplication
 
     def __init__(
         self,
@@ -185,7 +188,6 @@ class Proxy:
             )
             for upstream in routes.upstreams
         }
-        self.routes_app: WSGIApplication = app.wsgi_app
 
     def wrap(self, routes_app: WSGIApplication) -> WSGIApplication:
         """Put the proxy in front of *routes_app* (see `core.app.add_wsgi_middleware`)."""
@@ -199,13 +201,15 @@ class Proxy:
             return self.routes_app(environ, start_response)
         started = time.perf_counter()
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        body: Iterable[bytes]
         try:
             self.rate_limit.check(environ.get("REMOTE_ADDR") or "unknown")
             answer = self._send(environ, upstream, target, request_id)
         except ApiException as exc:
-            return self._problem(environ, start_response, exc, request_id, started)
-        status = answer.status_code
-        headers = self._answer_headers(answer, upstream, environ)
+            status, headers, body = self._problem(environ, exc, request_id)
+        else:
+            status, headers = answer.status_code, self._answer_headers(answer, upstream, environ)
+            body = _Body(answer)
         headers.append((REQUEST_ID_HEADER, request_id))
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
         log_access(
@@ -216,7 +220,7 @@ class Proxy:
             environ.get("REMOTE_ADDR"),
             request_id,
         )
-        return _Body(answer)
+        return body
 
     def _send(
         self, environ: WSGIEnvironment, upstream: Upstream, target: str, request_id: str
@@ -241,36 +245,22 @@ class Proxy:
     ) -> list[tuple[str, str]]:
         received = list(answer.items())
         dropped = _RESPONSE_DROPPED | _connection_tokens(received)
-        root = f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}"
         headers = []
         for name, value in received:
             lower = name.lower()
             if lower in dropped:
                 continue
             if lower in _REWRITTEN:
+                root = f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}"
                 value = rewrite_links(value, upstream, root)
             headers.append((name, value))
         return headers
 
     def _problem(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        exc: ApiException,
-        request_id: str,
-        started: float,
-    ) -> Iterable[bytes]:
-        """The problem document for *exc*, the same as the Flask app's."""
+        self, environ: WSGIEnvironment, exc: ApiException, request_id: str
+    ) -> tuple[int, list[tuple[str, str]], Iterable[bytes]]:
+        """The problem document for *exc*, rendered as the Flask app renders it."""
         with self.app.request_context(environ):
             g.request_id = request_id
             response = problem_response(exc)
-        response.headers[REQUEST_ID_HEADER] = request_id
-        log_access(
-            environ["REQUEST_METHOD"],
-            get_path_info(environ),
-            response.status_code,
-            started,
-            environ.get("REMOTE_ADDR"),
-            request_id,
-        )
-        return response(environ, start_response)
+        return response.status_code, response.headers.to_wsgi_list(), [response.get_data()]

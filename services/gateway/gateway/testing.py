@@ -1,18 +1,21 @@
-"""Test helpers: a real upstream that records what reaches it (the ``upstream`` fixture)."""
+"""Test helpers: a real upstream that records what reaches it (`recording_upstream`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from core.testing import serving
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment  # pants: no-infer-dep
 
-__all__ = ["Sent", "Upstream"]
+__all__ = ["Sent", "Upstream", "recording_upstream"]
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Upstream:
     """
 
     def __init__(self) -> None:
-        self.url = ""
+        self.url = ""  # set by `recording_upstream`
         self.requests: list[Sent] = []
         self.handler: Callable[[Sent], Response] = lambda sent: Response(
             b'{"data": {}}', mimetype="application/json"
@@ -51,3 +54,12 @@ class Upstream:
         )
         self.requests.append(sent)
         return self.handler(sent)(environ, start_response)
+
+
+@contextlib.contextmanager
+def recording_upstream() -> Iterator[Upstream]:
+    """An `Upstream` served over real HTTP (`core.testing.serving`) until the block ends."""
+    recorder = Upstream()
+    with serving(recorder) as url:
+        recorder.url = url
+        yield recorder

@@ -91,9 +91,10 @@ def test_a_malformed_route_table_stops_the_start() -> None:
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": []}})
 
 
-def test_a_prefix_over_the_gateways_own_routes_stops_the_start() -> None:
-    with pytest.raises(ValueError, match="/swagger"):
-        make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": ["/swagger"]}})
+@pytest.mark.parametrize("prefix", ["/swagger", "/swaggerui/static", "/readyz"])
+def test_a_prefix_over_the_gateways_own_routes_stops_the_start(prefix: str) -> None:
+    with pytest.raises(ValueError, match=f"{prefix} covers the gateway's /"):
+        make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": [prefix]}})
 
 
 def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.testing import running_server, serving
-from gateway.testing import Upstream
+from core.testing import running_server
+from gateway.testing import Upstream, recording_upstream
 from gateway_api import serve as serve_module
 
 LIMIT = 1000
@@ -18,9 +18,7 @@ LIMIT = 1000
 
 @pytest.fixture(scope="module")
 def recorder() -> Iterator[Upstream]:
-    upstream = Upstream()
-    with serving(upstream) as url:
-        upstream.url = url
+    with recording_upstream() as upstream:
         yield upstream
 
 
