@@ -1,4 +1,9 @@
-"""The running stack (``python -m stack.run``), shared by the tests of this folder."""
+"""The running stack (``python -m stack.run``), shared by the tests of this folder.
+
+With ``STACK_URL`` set, the tests run against that gateway instead (the
+containers under Compose, in CI), whose services must verify tokens with
+``STACK_JWT_SECRET``.
+"""
 
 import os
 import signal
@@ -15,12 +20,15 @@ from core.process import free_port, wait_until_healthy
 from stack import run as stack_run
 
 # The stack hands JWT_SECRET to every service: tokens minted with it work.
-SECRET = "stack-test-secret-" + "x" * 32
+SECRET = os.environ.get("STACK_JWT_SECRET") or "stack-test-secret-" + "x" * 32
 
 
 @pytest.fixture(scope="module")
 def stack(database_url: str) -> Iterator[str]:
     """The stack's gateway URL; on exit the stack must stop cleanly on SIGTERM."""
+    if os.environ.get("STACK_URL"):
+        yield os.environ["STACK_URL"].rstrip("/")
+        return
     port = free_port()
     env = {
         **os.environ,
