@@ -107,9 +107,9 @@ def run() -> Iterator[Run]:
         args += ["--tmpfs", "/tmp", "-e", f"PORT={port}"]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
+        started.append(container)
         result = podman(*args, image(name))
         assert result.returncode == 0, result.stderr
-        started.append(container)
         return container
 
     yield start
