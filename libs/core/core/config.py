@@ -26,9 +26,19 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["DEFAULT_SECRET_KEY", "ENVIRONMENTS", "ConfigError", "configure"]
+__all__ = [
+    "DEFAULT_ENGINE_OPTIONS",
+    "DEFAULT_SECRET_KEY",
+    "ENVIRONMENTS",
+    "ConfigError",
+    "configure",
+]
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key"
+
+
+DEFAULT_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+"""``SQLALCHEMY_ENGINE_OPTIONS`` unless a service or the environment says otherwise."""
 
 
 class ConfigError(RuntimeError):
@@ -42,7 +52,7 @@ _DEFAULTS: dict[str, Any] = {
     "RESTX_MASK_SWAGGER": False,  # no X-Fields header in the docs
     "RESTX_ERROR_404_HELP": False,
     "SWAGGER_UI_DOC_EXPANSION": "list",  # the docs open with every operation listed
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": DEFAULT_ENGINE_OPTIONS,
     # X-Forwarded-* headers are trusted from this many proxies in front (the
     # gateway is one); 0 trusts none.
     "TRUSTED_PROXY_HOPS": 0,
