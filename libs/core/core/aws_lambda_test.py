@@ -75,7 +75,10 @@ class Factory:
         return app
 
 
-def test_the_app_is_built_once_and_serves_every_invocation() -> None:
+def test_the_app_is_built_once_and_serves_every_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     factory = Factory()
     handler = lambda_handler(factory, env="test")
     assert len(factory.calls) == 1
