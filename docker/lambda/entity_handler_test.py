@@ -6,7 +6,6 @@ database (``DATABASE_URL``), migrated first as production's are.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +15,11 @@ import pytest
 from alembic import command
 
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.aws_lambda import LambdaHandler, event_like
+from core.aws_lambda import LambdaHandler
+from core.lambda_events import MULTI_VALUE, SOURCES, event_like, invoke, load_event
 from entity_migrations.cli import make_config
 
 EVENTS = Path(__file__).resolve().parent / "events"
-SOURCES = ["rest-v1", "http-v2", "function-url", "alb", "alb-multi-value"]
-MULTI_VALUE = ["rest-v1", "http-v2", "function-url", "alb-multi-value"]
 PROBLEM = "application/problem+json"
 TOKEN = mint_token(DEV_JWT_SECRET, "lambda-user", "entity:read entity:write")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -29,7 +27,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def sample(source: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{source}.json").read_text())  # type: ignore[no-any-return]
+    return load_event(EVENTS, source)
 
 
 @pytest.fixture(scope="module")
@@ -45,23 +43,12 @@ def handler(database_url: str) -> Iterator[LambdaHandler]:
     command.downgrade(config, "base")
 
 
-def call(handler: LambdaHandler, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = handler(event, None)
-    if "multiValueHeaders" in response:
-        headers = {k.lower(): v[-1] for k, v in response["multiValueHeaders"].items()}
-    else:  # v2 answers with lower-case names
-        headers = {k.lower(): v for k, v in response["headers"].items()}
-    raw = response["body"]
-    body = base64.b64decode(raw) if response["isBase64Encoded"] else raw.encode()
-    return response["statusCode"], headers, json.loads(body) if body else None
-
-
 def create(handler: LambdaHandler, source: str, name: str) -> tuple[int, dict[str, str], Any]:
     body = json.dumps({"name": name, "purpose": "On Lambda"}).encode()
     event = event_like(
         sample(source), "POST", "/api/entities", headers={**AUTH, **JSON}, body=body, base64=True
     )
-    return call(handler, event)
+    return invoke(handler, event)
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -75,10 +62,10 @@ def test_create_from_a_base64_body_then_get_it(handler: LambdaHandler, source: s
     )
     assert headers["etag"]
     path = f"/api/entities/{entity['id']}"
-    status, headers, body = call(handler, event_like(sample(source), "GET", path, headers=AUTH))
+    status, headers, body = invoke(handler, event_like(sample(source), "GET", path, headers=AUTH))
     assert status == 200 and body["data"] == entity
     etag = {"If-None-Match": headers["etag"], **AUTH}
-    status, _, body = call(handler, event_like(sample(source), "GET", path, headers=etag))
+    status, _, body = invoke(handler, event_like(sample(source), "GET", path, headers=etag))
     assert status == 304 and body is None
 
 
@@ -87,7 +74,7 @@ def test_list_with_an_in_filter(handler: LambdaHandler, source: str) -> None:
     ids = [create(handler, source, f"{source} {n}")[2]["data"]["id"] for n in range(3)]
     query = [("filter[id][in]", f"{ids[0]},{ids[2]}"), ("sort", "-id")]
     event = event_like(sample(source), "GET", "/api/entities", query=query, headers=AUTH)
-    status, headers, body = call(handler, event)
+    status, headers, body = invoke(handler, event)
     assert status == 200, body
     assert [e["id"] for e in body["data"]] == [ids[2], ids[0]]
     assert headers["x-total-count"] == "2"
@@ -99,7 +86,7 @@ def test_a_repeated_parameter_arrives_twice_and_is_refused(
 ) -> None:
     query = [("page", "1"), ("page", "2")]
     event = event_like(sample(source), "GET", "/api/entities", query=query, headers=AUTH)
-    status, headers, body = call(handler, event)
+    status, headers, body = invoke(handler, event)
     assert status == 400 and headers["content-type"] == PROBLEM
     assert body["errors"][0]["parameter"] == "page"
 
@@ -109,7 +96,7 @@ def test_malformed_json_is_a_400_problem(handler: LambdaHandler, source: str) ->
     event = event_like(
         sample(source), "POST", "/api/entities", headers={**AUTH, **JSON}, body=b'{"name": '
     )
-    status, headers, body = call(handler, event)
+    status, headers, body = invoke(handler, event)
     assert status == 400 and headers["content-type"] == PROBLEM
     assert body["status"] == 400
 
@@ -124,19 +111,19 @@ def test_invalid_fields_are_a_422_problem(handler: LambdaHandler, source: str) -
         body=b'{"name": ""}',
         base64=True,
     )
-    status, headers, body = call(handler, event)
+    status, headers, body = invoke(handler, event)
     assert status == 422 and headers["content-type"] == PROBLEM
     assert body["errors"][0]["pointer"] == "/name"
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_without_a_token_is_401(handler: LambdaHandler, source: str) -> None:
-    status, headers, body = call(handler, event_like(sample(source), "GET", "/api/entities"))
+    status, headers, body = invoke(handler, event_like(sample(source), "GET", "/api/entities"))
     assert status == 401 and headers["www-authenticate"] == "Bearer"
     assert headers["content-type"] == PROBLEM
 
 
 @pytest.mark.parametrize("source", ["http-v2", "rest-v1"])
 def test_readyz_reaches_the_database(handler: LambdaHandler, source: str) -> None:
-    status, _, body = call(handler, event_like(sample(source), "GET", "/readyz"))
+    status, _, body = invoke(handler, event_like(sample(source), "GET", "/readyz"))
     assert status == 200 and body == {"data": {"database": "ready"}}

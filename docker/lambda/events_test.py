@@ -16,7 +16,8 @@ import pytest
 from flask import Flask, Response, jsonify, request
 
 from core import base_app
-from core.aws_lambda import LambdaHandler, event_like, lambda_handler
+from core.aws_lambda import LambdaHandler, lambda_handler
+from core.lambda_events import event_like, load_event
 
 EVENTS = Path(__file__).resolve().parent / "events"
 HOSTS = {
@@ -31,7 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\xff"
 
 
 def sample(source: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{source}.json").read_text())  # type: ignore[no-any-return]
+    return load_event(EVENTS, source)
 
 
 def create_app(env: str | None = None, overrides: Any = None) -> Flask:

@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.aws_lambda import event_like
+from core.lambda_events import MULTI_VALUE, SOURCES, event_like, invoke, load_event
 from math_api.aws_lambda import handler
 
 EVENTS = Path(__file__).resolve().parent / "events"
-SOURCES = ["rest-v1", "http-v2", "function-url", "alb", "alb-multi-value"]
-MULTI_VALUE = ["rest-v1", "http-v2", "function-url", "alb-multi-value"]
 PROBLEM = "application/problem+json"
 
 
 def sample(source: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{source}.json").read_text())  # type: ignore[no-any-return]
-
-
-def call(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = handler(event, None)
-    if "multiValueHeaders" in response:
-        headers = {k.lower(): v[-1] for k, v in response["multiValueHeaders"].items()}
-    else:  # v2 answers with lower-case names
-        headers = {k.lower(): v for k, v in response["headers"].items()}
-    raw = response["body"]
-    body = base64.b64decode(raw) if response["isBase64Encoded"] else raw.encode()
-    return response["statusCode"], headers, json.loads(body)
+    return load_event(EVENTS, source)
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_the_sample_sum(source: str) -> None:
-    status, headers, body = call(sample(source))  # GET /api/math/sum?a=40&b=2, as sent
+    status, headers, body = invoke(handler, sample(source))  # GET /api/math/sum?a=40&b=2, as sent
     assert status == 200
     assert headers["content-type"] == "application/json"
     assert body == {"data": {"result": 42}}
@@ -44,7 +30,7 @@ def test_the_sample_sum(source: str) -> None:
 @pytest.mark.parametrize("source", SOURCES)
 def test_bad_input_is_a_400_problem(source: str) -> None:
     event = event_like(sample(source), "GET", "/api/math/sum", query=[("a", "x"), ("b", "2")])
-    status, headers, body = call(event)
+    status, headers, body = invoke(handler, event)
     assert status == 400
     assert headers["content-type"] == PROBLEM
     assert body["errors"] == [{"parameter": "a", "detail": "Not a valid integer."}]
@@ -53,7 +39,9 @@ def test_bad_input_is_a_400_problem(source: str) -> None:
 @pytest.mark.parametrize("source", MULTI_VALUE)
 def test_a_repeated_parameter_arrives_twice_and_is_refused(source: str) -> None:
     query = [("a", "1"), ("a", "2"), ("b", "3")]
-    status, headers, body = call(event_like(sample(source), "GET", "/api/math/sum", query=query))
+    status, headers, body = invoke(
+        handler, event_like(sample(source), "GET", "/api/math/sum", query=query)
+    )
     assert status == 400 and headers["content-type"] == PROBLEM
     assert body["errors"][0]["parameter"] == "a"
 
@@ -67,14 +55,14 @@ def test_request_ids_pass_through_headers(source: str) -> None:
         query=[("a", "1"), ("b", "2")],
         headers={"X-Request-ID": "lambda-req-0001"},
     )
-    status, headers, body = call(event)
+    status, headers, body = invoke(handler, event)
     assert status == 200 and body == {"data": {"result": 3}}
     assert headers["x-request-id"] == "lambda-req-0001"
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_unknown_paths_are_404_problems(source: str) -> None:
-    status, headers, body = call(event_like(sample(source), "GET", "/api/math/product"))
+    status, headers, body = invoke(handler, event_like(sample(source), "GET", "/api/math/product"))
     assert status == 404 and headers["content-type"] == PROBLEM
     assert body["status"] == 404
 

@@ -38,6 +38,7 @@ import pytest
 from alembic import command
 
 from core.auth import DEV_JWT_SECRET, mint_token
+from core.lambda_events import load_event
 from core.process import free_port
 from entity_migrations.cli import make_config
 
@@ -90,8 +91,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def event(name: str, **changes: Any) -> dict[str, Any]:
-    sample: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
-    return {**sample, **changes}
+    return {**load_event(EVENTS, name), **changes}
 
 
 def post(url: str, payload: Any, timeout: float = 60) -> dict[str, Any]:

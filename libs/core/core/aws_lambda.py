@@ -15,18 +15,14 @@ One container serves one request at a time, so a database pool of one
 connection is enough, and more would only hold connections the database has
 to keep for every warm container: `lambda_engine_options`.
 
-`event_like` rewrites a sample event (as its source sends it) for another
-request, in the same format: for tests and local invocations.
+Events for tests and local invocations: `core.lambda_events`.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-from base64 import b64encode
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from apig_wsgi import make_lambda_handler
 from flask import Flask
@@ -36,7 +32,6 @@ from .config import DEFAULT_ENGINE_OPTIONS
 __all__ = [
     "LAMBDA_POOL_OPTIONS",
     "LambdaHandler",
-    "event_like",
     "lambda_engine_options",
     "lambda_handler",
 ]
@@ -77,60 +72,3 @@ def lambda_handler(
     settings = {"SQLALCHEMY_ENGINE_OPTIONS": lambda_engine_options(url), **overrides}
     app = app_factory(env=env, overrides=settings)
     return make_lambda_handler(app, binary_support=True)
-
-
-def event_like(
-    sample: Mapping[str, Any],
-    method: str = "GET",
-    path: str = "/",
-    *,
-    query: Sequence[tuple[str, str]] = (),
-    headers: Mapping[str, str] | None = None,
-    body: bytes | None = None,
-    base64: bool = False,
-) -> dict[str, Any]:
-    """*sample*, an event as its source sends it, rewritten for another request.
-
-    The format stays the sample's: HTTP API v2 and Function URLs (``version``
-    2.0), ALB (``requestContext.elb``; multi-value when the sample is) or REST
-    v1. *query* pairs may repeat a name; *headers* are added to the sample's;
-    *body* goes base64-encoded when *base64*.
-    """
-    event = copy.deepcopy(dict(sample))
-    context = event.setdefault("requestContext", {})
-    alb = "elb" in context
-    lower = alb or event.get("version") == "2.0"
-    added = {name.lower() if lower else name: value for name, value in (headers or {}).items()}
-    grouped: dict[str, list[str]] = {}
-    for name, value in query:
-        grouped.setdefault(name, []).append(value)
-    if event.get("version") == "2.0":
-        event.update(rawPath=path, rawQueryString=urlencode(query, quote_via=quote))
-        context["http"].update(method=method, path=path)
-        event.pop("queryStringParameters", None)
-        if grouped:  # v2 joins repeated values with commas; rawQueryString keeps them apart
-            event["queryStringParameters"] = {k: ",".join(v) for k, v in grouped.items()}
-        event["headers"] = {**event.get("headers", {}), **added}
-    else:
-        event.update(httpMethod=method, path=path)
-        if alb:  # ALB passes the query on as the client encoded it
-            grouped = {quote(k): [quote(v) for v in vs] for k, vs in grouped.items()}
-        else:
-            context.update(httpMethod=method, path=f"/{context.get('stage', 'prod')}{path}")
-            event["pathParameters"] = {"proxy": path.lstrip("/")}
-        empty: dict[str, Any] | None = {} if alb else None
-        if "multiValueQueryStringParameters" in event:
-            event["multiValueQueryStringParameters"] = grouped or empty
-        if "queryStringParameters" in event or not alb:
-            event["queryStringParameters"] = {k: v[-1] for k, v in grouped.items()} or empty
-        if "multiValueHeaders" in event:
-            multi = event["multiValueHeaders"] or {}
-            event["multiValueHeaders"] = {**multi, **{k: [v] for k, v in added.items()}}
-        if "headers" in event:
-            event["headers"] = {**(event["headers"] or {}), **added}
-    if body is None:
-        event["body"] = None if not alb else ""
-    else:
-        event["body"] = b64encode(body).decode() if base64 else body.decode()
-    event["isBase64Encoded"] = base64 and body is not None
-    return event

@@ -15,7 +15,8 @@ import pytest
 from flask import Flask, Response, jsonify, request
 
 from core import base_app
-from core.aws_lambda import event_like, lambda_engine_options, lambda_handler
+from core.aws_lambda import lambda_engine_options, lambda_handler
+from core.lambda_events import event_like
 
 # The least of each format (the samples in docker/lambda/events/ are whole).
 V2 = {
