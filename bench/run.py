@@ -35,15 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 
+import migrate
 from bench.references import entities
 from core import serve
 from core.auth import mint_token
 from core.database import scratch_database
-from core.process import free_port
-from entity_migrations.cli import make_config
+from core.process import free_port, service_command
+from core.registry import read
+from deployables import deployables
 
+REGISTRY = read(deployables())
 SECRET = "bench-secret-" + "x" * 32
 TOKEN = mint_token(SECRET, "bench", "entity:read entity:write", lifetime=24 * 3600)
 ENTITY_ROWS = 10_000
@@ -202,7 +204,7 @@ def parse_wrk(output: str) -> Load:
 
 
 def seed(url: str) -> None:
-    command.upgrade(make_config(url), "head")
+    migrate.upgrade_all(url)
     now = dt.datetime.now(dt.UTC)
     engine = sa.create_engine(url)
     rows = [
@@ -404,21 +406,24 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
             "WEB_CONCURRENCY": WORKERS,
         }
-        entity = Server(
-            "entity",
-            [sys.executable, "-m", "entity_api.serve"],
-            {**common, "TRUSTED_PROXY_HOPS": "1"},
-        )
-        math_ = Server("math", [sys.executable, "-m", "math_api.serve"], common)
+        # Every service of the registry, as the stack starts them, and the gateway.
+        services = {
+            d.name: Server(
+                d.name, service_command(d.package), {**common, "TRUSTED_PROXY_HOPS": "1"}
+            )
+            for d in REGISTRY.services
+        }
+        for d in REGISTRY.services:
+            services[d.name].env.update({REGISTRY[c].url_setting: services[c].url for c in d.calls})
+        entity, math_ = services["entity"], services["math"]
         log = out / "servers.log"
         log.write_text("")
         gateway = Server(
             "gateway",
-            [sys.executable, "-m", "gateway_api.serve"],
+            service_command(REGISTRY.gateway.package),
             {
                 **common,
-                "ENTITY_URL": entity.url,
-                "MATH_URL": math_.url,
+                **{d.url_setting: services[d.name].url for d in REGISTRY.services},
                 "RATELIMIT_DEFAULT": "100000000/minute",
             },
         )
@@ -431,7 +436,7 @@ def main() -> None:
             common,
         )
         ceiling = Server("ceiling", gunicorn("bench.references:ceiling()"), common)
-        servers = [entity, math_, gateway, baseline, fastapi, ceiling]
+        servers = [*services.values(), gateway, baseline, fastapi, ceiling]
         try:
             for server in servers:
                 server.start(log)

@@ -13,10 +13,10 @@ from openapi_spec_validator import validate
 
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.testing import serving
-from entity_api.app import create_app as create_entity_app
-from entity_api.db import db
+from entity.db import db
+from entity_api import create_app as create_entity_app
 from gateway_api.app import create_app as create_gateway_app
-from math_api.app import create_app as create_math_app
+from math_api import create_app as create_math_app
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
-"""``./pants run :stack``: migrate, then run entity, math and the gateway.
+"""``./pants run :stack``: migrate, then run every service of the registry and the gateway.
 
-The entity migrations are applied to ``DATABASE_URL`` (default: ``entity.db``,
-an SQLite file in the working directory); then every service starts under
-gunicorn, exactly as its ``serve`` target runs it: entity and math on
-``ENTITY_PORT`` / ``MATH_PORT`` (free ports when unset), the gateway on
-``PORT`` (8000) at ``HOST`` (127.0.0.1). The services trust the gateway's
-``X-Forwarded-*`` headers, so the links they return point at it. Every other
-variable (``JWT_*``, ``RATELIMIT_*``, ``LOG_LEVEL``, ...) is handed to every
-service. Ctrl-C or SIGTERM stops them all.
+Every deployable comes from the registry (``deployables.py``). Each
+service that owns tables has its migration line applied to ``DATABASE_URL``
+(default: the service's own SQLite file in the working directory,
+``entity.db``, ...); then every service starts under gunicorn, exactly as its
+``serve`` target runs it, on ``<NAME>_PORT`` (``ENTITY_PORT``, ...; free ports
+when unset), with the URLs of the services it calls; the gateway last, on
+``PORT`` (8000) at ``HOST`` (127.0.0.1), routing to all of them. The services
+trust the gateway's ``X-Forwarded-*`` headers, so the links they return point
+at it. Every other variable (``JWT_*``, ``RATELIMIT_*``, ``LOG_LEVEL``, ...)
+is handed to every service. Ctrl-C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import FrameType
 
-from alembic import command
-
+import migrate
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
-from entity_api.db import local_database_url
-from entity_migrations.cli import make_config
+from core.registry import Deployable, read
+from core.service import local_database_url
+from deployables import deployables
 
-SERVICES = ("entity", "math")
+REGISTRY = read(deployables())
 
 
 @dataclass
@@ -44,9 +46,10 @@ class Stack:
     def __init__(self) -> None:
         self.running: list[Running] = []
 
-    def start(self, name: str, module: str, port: int, host: str, env: Mapping[str, str]) -> str:
+    def start(self, deployable: Deployable, port: int, host: str, env: Mapping[str, str]) -> str:
+        name = deployable.name
         url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
-        process = start_service(module, port=port, host=host, env=env)
+        process = start_service(deployable.package, port=port, host=host, env=env)
         self.running.append(Running(name, url, process))
         wait_until_healthy(url, process)
         return url
@@ -65,13 +68,17 @@ def _port(variable: str, default: int | None = None) -> int:
     return int(value) if value else (default or free_port())
 
 
+def database_url(service: Deployable) -> str:
+    return os.environ.get("DATABASE_URL") or local_database_url(service.name)
+
+
 def main() -> None:
-    database_url = os.environ.get("DATABASE_URL") or local_database_url()
     host = os.environ.get("HOST", "127.0.0.1")
     gateway_port = _port("PORT", 8000)
-
-    print(f"stack: migrating {database_url}", flush=True)
-    command.upgrade(make_config(database_url), "head")
+    for line in migrate.lines():
+        url = database_url(REGISTRY[line.name])
+        print(f"stack: migrating {line.name} on {url}", flush=True)
+        migrate.upgrade_all(url, [line])
 
     stack = Stack()
     stopping = False
@@ -82,38 +89,30 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    service_env = {"DATABASE_URL": database_url, "TRUSTED_PROXY_HOPS": "1"}
+    urls: dict[str, str] = {}
     try:
-        urls = {
-            "entity": stack.start(
-                "entity", "entity_api.serve", _port("ENTITY_PORT"), "127.0.0.1", service_env
-            ),
-            "math": stack.start(
-                "math", "math_api.serve", _port("MATH_PORT"), "127.0.0.1", service_env
-            ),
-        }
-        gateway = stack.start(
-            "gateway",
-            "gateway_api.serve",
-            gateway_port,
-            host,
-            {"ENTITY_URL": urls["entity"], "MATH_URL": urls["math"]},
-        )
+        for service in REGISTRY.services:  # in order: a service after those it calls
+            env = {"TRUSTED_PROXY_HOPS": "1"}
+            if service.database:
+                env["DATABASE_URL"] = database_url(service)
+            env.update({REGISTRY[callee].url_setting: urls[callee] for callee in service.calls})
+            port = _port(f"{service.name.upper()}_PORT")
+            urls[service.name] = stack.start(service, port, "127.0.0.1", env)
+        routes = {REGISTRY[name].url_setting: url for name, url in urls.items()}
+        gateway = stack.start(REGISTRY.gateway, gateway_port, host, routes)
     except ServiceError as error:
         print(f"stack: {error}", file=sys.stderr, flush=True)
         stack.stop()
         sys.exit(1)
 
-    print(
-        f"stack: gateway  {gateway}  (docs {gateway}/, swagger {gateway}/swagger)\n"
-        f"stack: entity   {urls['entity']}\n"
-        f"stack: math     {urls['math']}",
-        flush=True,
-    )
+    print(f"stack: gateway  {gateway}  (docs {gateway}/, swagger {gateway}/swagger)", flush=True)
+    for name, url in urls.items():
+        print(f"stack: {name:<8} {url}", flush=True)
     if not (os.environ.get("JWT_PUBLIC_KEY") or os.environ.get("JWT_JWKS_URL")):
         secret = os.environ.get("JWT_SECRET") or DEV_JWT_SECRET
-        token = mint_token(secret, "dev-user", "entity:read entity:write", lifetime=12 * 3600)
-        print(f"stack: a dev token (entity:read entity:write, 12 h): {token}", flush=True)
+        scopes = " ".join(REGISTRY.scopes)
+        token = mint_token(secret, "dev-user", scopes, lifetime=12 * 3600)
+        print(f"stack: a dev token ({scopes}, 12 h): {token}", flush=True)
     print("stack: Ctrl-C stops everything", flush=True)
     code = 0
     while not stopping:

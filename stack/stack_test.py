@@ -20,10 +20,7 @@ from openapi_spec_validator import validate
 
 from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
-from entity_api import serve as entity_serve
-from entity_migrations.cli import make_config
-from gateway_api import serve as gateway_serve
-from math_api import serve as math_serve
+from entity_migrations import line as entity_line
 from stack.conftest import SECRET
 
 
@@ -142,11 +139,11 @@ class Hanging:
 def system(database_url: str) -> Iterator[dict[str, Any]]:
     from alembic import command
 
-    command.upgrade(make_config(database_url), "head")
+    command.upgrade(entity_line.make_config(database_url), "head")
     hanging = Hanging()
     common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1", "JWT_SECRET": SECRET}
-    entity = Service(entity_serve.__name__, free_port(), {**common, "DATABASE_URL": database_url})
-    math = Service(math_serve.__name__, free_port(), common)
+    entity = Service("entity_api", free_port(), {**common, "DATABASE_URL": database_url})
+    math = Service("math_api", free_port(), common)
     entity.start()
     math.start()
     upstreams = {
@@ -155,7 +152,7 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
         "slow": {"url": f"http://127.0.0.1:{hanging.port}", "prefixes": ["/api/slow"]},
     }
     gateway = Service(
-        gateway_serve.__name__,
+        "gateway_api",
         free_port(),
         {
             "LOG_LEVEL": "WARNING",
@@ -172,7 +169,7 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
         for service in (gateway, math, entity):
             service.stop()
         hanging.close()
-        command.downgrade(make_config(database_url), "base")
+        command.downgrade(entity_line.make_config(database_url), "base")
 
 
 def test_a_stopped_upstream_is_502_and_heals_when_back(system: dict[str, Any]) -> None:
@@ -230,7 +227,7 @@ def test_a_huge_body_is_413_and_never_reaches_the_service(system: dict[str, Any]
 
 def test_a_burst_over_the_limit_is_429(system: dict[str, Any]) -> None:
     limited = Service(
-        gateway_serve.__name__,
+        "gateway_api",
         free_port(),
         {
             "LOG_LEVEL": "WARNING",

@@ -17,7 +17,7 @@ from alembic import command
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.aws_lambda import LambdaHandler
 from core.lambda_events import MULTI_VALUE, SOURCES, event_like, invoke, load_event
-from entity_migrations.cli import make_config
+from entity_migrations import line as entity_line
 
 EVENTS = Path(__file__).resolve().parent / "events"
 PROBLEM = "application/problem+json"
@@ -32,7 +32,7 @@ def sample(source: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def handler(database_url: str) -> Iterator[LambdaHandler]:
-    config = make_config(database_url)
+    config = entity_line.make_config(database_url)
     command.upgrade(config, "head")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", database_url)

@@ -40,7 +40,7 @@ from alembic import command
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.lambda_events import load_event
 from core.process import free_port
-from entity_migrations.cli import make_config
+from entity_migrations import line as entity_line
 
 EVENTS = Path(__file__).resolve().parent / "events"
 HANDLER = "lambda_function.handler"
@@ -240,7 +240,7 @@ def test_math_zip(rie: Path, zips: Path, runtime: Path) -> None:
 
 def test_entity_zip(rie: Path, zips: Path, runtime: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'entity.db'}"
-    command.upgrade(make_config(url), "head")
+    command.upgrade(entity_line.make_config(url), "head")
     token = mint_token(DEV_JWT_SECRET, "lambda-user", "entity:read entity:write")
     headers = {
         **event("function-url")["headers"],

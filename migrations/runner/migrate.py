@@ -2,8 +2,9 @@
 
 The production path for schemas (the ``migrate`` image, the Compose service of
 that name, the Kubernetes Job): services never migrate at start. The database
-is ``DATABASE_URL`` (``APP_ENV=prod`` refuses to run without one; elsewhere
-the local SQLite file is the default, as for the services).
+is ``DATABASE_URL``, shared by every line (each has its own version table);
+``APP_ENV=prod`` refuses to run without one, and elsewhere each line goes to
+its service's local SQLite file, as the services do.
 
 On PostgreSQL the runner holds a session advisory lock while it migrates,
 since alembic takes none of its own: runners started together (two
@@ -15,34 +16,30 @@ head and exit 0 too.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-import entity_migrations
-from entity_migrations.cli import database_url as entity_database_url
-from entity_migrations.cli import make_config as entity_config
+from core.migrations import MigrationLine
+from core.registry import read
+from deployables import deployables
 
 LOCK_KEY = 0x666C61736B5F6270
 """The advisory lock's key (``flask_bp`` in ASCII), the same for every runner."""
 
 
-@dataclass(frozen=True)
-class Line:
-    """One service's alembic line: how to configure it, and its version table."""
-
-    name: str
-    make_config: Callable[[str], Config]
-    version_table: str
-
-
-LINES: tuple[Line, ...] = (Line("entity", entity_config, entity_migrations.VERSION_TABLE),)
+def lines() -> tuple[MigrationLine, ...]:
+    """Every service's line, in the registry's order (its BUILD depends on each)."""
+    return tuple(
+        importlib.import_module(d.migrations).line
+        for d in read(deployables()).values()
+        if d.migrations
+    )
 
 
 def log(message: str) -> None:
@@ -67,18 +64,18 @@ def migration_lock(engine: sa.Engine) -> Iterator[None]:
             connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
 
 
-def current_revision(engine: sa.Engine, line: Line) -> str | None:
+def current_revision(engine: sa.Engine, line: MigrationLine) -> str | None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": line.version_table})
         return context.get_current_revision()
 
 
-def upgrade_all(url: str, lines: Sequence[Line] = LINES) -> None:
-    """Bring every line to head on *url*, under the lock."""
+def upgrade_all(url: str, only: Sequence[MigrationLine] | None = None) -> None:
+    """Bring every line (or *only* these) to head on *url*, under the lock."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with migration_lock(engine):
-            for line in lines:
+            for line in lines() if only is None else only:
                 before = current_revision(engine, line)
                 command.upgrade(line.make_config(url), "head")
                 after = current_revision(engine, line)
@@ -94,7 +91,11 @@ def main() -> None:
     if os.environ.get("APP_ENV") == "prod" and not os.environ.get("DATABASE_URL"):
         log("prod refuses to migrate without DATABASE_URL")
         sys.exit(2)
-    upgrade_all(entity_database_url())
+    if os.environ.get("DATABASE_URL"):
+        upgrade_all(os.environ["DATABASE_URL"])
+        return
+    for line in lines():  # dev: each service's own local database
+        upgrade_all(line.database_url(), [line])
 
 
 if __name__ == "__main__":

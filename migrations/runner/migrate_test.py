@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 import migrate
-from entity_migrations import VERSION_TABLE
-from entity_migrations.cli import make_config
+from entity_migrations import line as entity_line
 
 
 def run_runner(url: str) -> subprocess.Popen[str]:
@@ -41,7 +40,7 @@ def waiting_on_lock(connection: sa.Connection) -> int:
 def test_two_runners_at_once_queue_on_the_lock_and_both_succeed(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("the advisory lock is PostgreSQL's; DATABASE_URL names no PostgreSQL")
-    head = ScriptDirectory.from_config(make_config(database_url)).get_current_head()
+    head = ScriptDirectory.from_config(entity_line.make_config(database_url)).get_current_head()
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     holder = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
@@ -66,7 +65,9 @@ def test_two_runners_at_once_queue_on_the_lock_and_both_succeed(database_url: st
     inspector = sa.inspect(engine)
     assert inspector.has_table("entities")
     with engine.connect() as connection:
-        versions = connection.scalars(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+        versions = connection.scalars(
+            sa.text(f"SELECT version_num FROM {entity_line.version_table}")
+        ).all()
     assert versions == [head]
     engine.dispose()
 

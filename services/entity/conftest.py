@@ -2,7 +2,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from entity_api.app import create_app
+from entity_api import create_app
 
 OWNER = "owner-1"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from math_api.app import create_app
+from math_api import create_app
 
 
 @pytest.fixture

@@ -36,11 +36,11 @@ from typing import Any, TypeVar, cast
 
 import jwt
 from flask import current_app, g, request
-from flask_restx import Namespace
 
 from .config import ENVIRONMENTS, ConfigError
 from .decorators import document_errors
 from .errors import Forbidden, ServiceUnavailable, Unauthorized
+from .interfaces import BaseInterfaces, Shape, namespace_of
 
 __all__ = [
     "DEV_JWT_SECRET",
@@ -237,8 +237,11 @@ def current_principal() -> Principal:
     return cast(Principal, g.principal)
 
 
-def requires(api: Namespace, *scopes: str, any_of: bool = False) -> Callable[[F], F]:
-    """Demand a bearer token with *scopes* (all of them, or one with ``any_of``)."""
+def requires(
+    target: BaseInterfaces | Shape, *scopes: str, any_of: bool = False
+) -> Callable[[F], F]:
+    """Demand a bearer token with *scopes* (all of them, or one with ``any_of``),
+    on an operation of *target*'s resource (its interfaces, or a shape of them)."""
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -257,12 +260,12 @@ def requires(api: Namespace, *scopes: str, any_of: bool = False) -> Callable[[F]
             return func(*args, **kwargs)
 
         wordy = (" or " if any_of else " and ").join(scopes)
-        documented = api.doc(
+        documented = namespace_of(target).doc(
             security=[{"Bearer": []}],
             description=f"Requires a bearer token with the scope {wordy}.",
             vendor={"x-required-scopes": list(scopes)},
         )(wrapper)
-        return cast(F, document_errors(api, 401, 403)(documented))
+        return cast(F, document_errors(target, 401, 403)(documented))
 
     return decorate
 

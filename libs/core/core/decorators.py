@@ -3,7 +3,9 @@
 They play the role `flask-accepts` played in the seed: each validates one part
 of the exchange with the shape's marshmallow schema and documents it in the
 swagger JSON with the shape's model, so what is checked and what is documented
-cannot drift apart.
+cannot drift apart. Each takes a resource's interfaces, or one of their
+shapes, first (`document_errors`, `core.auth.requires` and
+`core.query.accepts_list_query` too).
 
 - `accepts(shape)`: the JSON body, passed to the view as ``body`` (a dict of
   snake_case keys). Not JSON -> 415; malformed JSON -> 400; fails the
@@ -24,7 +26,6 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from flask import request
-from flask_restx import Namespace
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -37,7 +38,7 @@ from .errors import (
     UnsupportedMediaType,
     parameter_error,
 )
-from .interfaces import Shape, camel_case, query_param
+from .interfaces import BaseInterfaces, Shape, camel_case, namespace_of, query_param
 from .response import ApiResponse, Page
 
 __all__ = [
@@ -52,8 +53,9 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def document_errors(api: Namespace, *codes: int) -> Callable[[F], F]:
+def document_errors(target: BaseInterfaces | Shape, *codes: int) -> Callable[[F], F]:
     """Document that an operation may answer with problem documents *codes*."""
+    api = namespace_of(target)
     model = problem_model(api)
 
     def decorate(func: F) -> F:
@@ -151,7 +153,7 @@ def accepts(shape: Shape) -> Callable[[F], F]:
             return func(*args, body=load_body(shape), **kwargs)
 
         documented = shape.namespace.expect(shape.model, validate=False)(wrapper)
-        return document_errors(shape.namespace, 400, 413, 415, 422)(cast(F, documented))
+        return document_errors(shape, 400, 413, 415, 422)(cast(F, documented))
 
     return decorate
 
@@ -170,7 +172,7 @@ def accepts_query(shape: Shape) -> Callable[[F], F]:
             return func(*args, query=load_query(shape), **kwargs)
 
         documented = shape.namespace.doc(params=params)(wrapper)
-        return document_errors(shape.namespace, 400)(cast(F, documented))
+        return document_errors(shape, 400)(cast(F, documented))
 
     return decorate
 

@@ -48,7 +48,7 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 
 from .fields import INT64_MAX, Integer, String, UtcDateTime
 
-__all__ = ["NO_NUL_PATTERN", "BaseInterfaces", "Field", "Shape", "camel_case"]
+__all__ = ["NO_NUL_PATTERN", "BaseInterfaces", "Field", "Shape", "camel_case", "namespace_of"]
 
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 """Documents `core.fields.String`'s refusal of NUL characters."""
@@ -362,3 +362,10 @@ def _page_links(api: Namespace) -> Model:
             "last": rx.String(required=True),
         },
     )
+
+
+def namespace_of(target: BaseInterfaces | Shape) -> Namespace:
+    """The namespace a decorator documents on. Every decorator of core takes
+    the resource's interfaces, or the shape of them it reads or writes, as
+    its first argument, and finds the namespace there."""
+    return target.namespace if isinstance(target, Shape) else target.api

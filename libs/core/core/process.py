@@ -1,4 +1,4 @@
-"""Service processes: start a ``serve`` module under gunicorn, wait, stop.
+"""Service processes: start a service's package under gunicorn, wait, stop.
 
 Used by the local stack and by tests that need real HTTP. Stopping sends
 SIGTERM and waits; a gunicorn master that has not exited is signalled again,
@@ -17,7 +17,14 @@ import urllib.request
 from collections.abc import Mapping
 from typing import IO
 
-__all__ = ["ServiceError", "free_port", "start_service", "stop_service", "wait_until_healthy"]
+__all__ = [
+    "ServiceError",
+    "free_port",
+    "service_command",
+    "start_service",
+    "stop_service",
+    "wait_until_healthy",
+]
 
 
 class ServiceError(RuntimeError):
@@ -31,8 +38,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def service_command(package: str) -> list[str]:
+    """The command that runs *package*'s serve main on this interpreter
+    (``<package>:main``, as its ``serve`` pex does); gunicorn's options follow."""
+    return [sys.executable, "-c", f"import {package}; {package}.main()"]
+
+
 def start_service(
-    serve_module: str,
+    package: str,
     *,
     port: int,
     host: str = "127.0.0.1",
@@ -40,13 +53,15 @@ def start_service(
     args: tuple[str, ...] = (),
     output: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``python -m <serve_module> --bind host:port`` with this interpreter's path.
+    """Run *package*'s ``main`` (its serve main: ``entity_api``, ``gateway_api``)
+    with ``--bind host:port``, on this interpreter and its path, as the
+    package's ``serve`` pex runs it.
 
     Its output goes to *output* (a file: a pipe nobody reads would block it),
     or to this process's own.
     """
     return subprocess.Popen(
-        [sys.executable, "-m", serve_module, "--bind", f"{host}:{port}", *args],
+        [*service_command(package), "--bind", f"{host}:{port}", *args],
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
         stdout=output,
         stderr=subprocess.STDOUT if output else None,

@@ -291,7 +291,7 @@ def accepts_list_query(interfaces: BaseInterfaces, **spec_options: Any) -> Calla
             return func(*args, query=spec.parse(request.args), **kwargs)
 
         documented = interfaces.api.doc(params=spec.params())(wrapper)
-        return document_errors(interfaces.api, 400)(cast(F, documented))
+        return document_errors(interfaces, 400)(cast(F, documented))
 
     return decorate
 

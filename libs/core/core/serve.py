@@ -47,7 +47,7 @@ def serve(
     *worker_class* ``gevent`` or ``gevent_pywsgi``: one greenlet per request, for a
     service that mostly waits on others (the gateway); *threads* is then unused,
     and the caller must apply gevent's patches before calling, since the app is
-    loaded here, in the master (see ``gateway_api.serve``).
+    loaded here, in the master (see ``gateway_api.main``).
     """
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {

@@ -5,7 +5,7 @@ Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
 A service's ``conftest.py`` provides one fixture, ``app_factory``, its
 ``create_app``; the plugin builds the app from it in the ``test`` environment.
 
-`running_server` starts a service's ``serve`` module under real gunicorn on a
+`running_server` starts a service's package (its serve main) under real gunicorn on a
 free port, for tests that need real HTTP; `serving` serves a WSGI app over
 real HTTP from a thread of the test process (an upstream for the gateway).
 
@@ -112,17 +112,15 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
 
 @contextlib.contextmanager
 def running_server(
-    serve_module: str, *, env: Mapping[str, str] | None = None, timeout: float = 30
+    package: str, *, env: Mapping[str, str] | None = None, timeout: float = 30
 ) -> Iterator[str]:
-    """Run ``python -m <serve_module>`` (gunicorn, one worker) on a free port; yield its URL.
+    """Run *package*'s serve main (gunicorn, one worker) on a free port; yield its URL.
 
     On exit the master must stop cleanly on SIGTERM; the test fails otherwise.
     """
     port = free_port()
     with tempfile.TemporaryFile() as output:
-        process = start_service(
-            serve_module, port=port, env=env, args=("--workers", "1"), output=output
-        )
+        process = start_service(package, port=port, env=env, args=("--workers", "1"), output=output)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(url, process, timeout)
@@ -134,7 +132,7 @@ def running_server(
             yield url
         finally:
             code = stop_service(process)
-            assert code == 0, f"{serve_module} exited with {code}"
+            assert code == 0, f"{package} exited with {code}"
 
 
 @contextlib.contextmanager

@@ -1,19 +1,15 @@
 """Entity on the wire: one declaration per field, for validation, docs and lists."""
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
-from core import BaseInterfaces, Field
-from core.fields import String, UtcDateTime
+from core import Field
+from core.crud import CrudInterfaces
+from core.fields import String
 
 
-class EntityInterfaces(BaseInterfaces):
-    id = Field(
-        fields.Integer(dump_only=True),
-        "Unique identifier",
-        example=123,
-        sortable=True,
-        filterable=True,
-    )
+class EntityInterfaces(CrudInterfaces):
+    """`CrudInterfaces` adds ``id``, ``ownerId``, ``createdAt`` and ``updatedAt``."""
+
     name = Field(
         String(required=True, validate=validate.Length(1, 255)),
         "Name of the entity",
@@ -29,26 +25,6 @@ class EntityInterfaces(BaseInterfaces):
         sortable=True,
         filterable=True,
         searchable=True,
-    )
-    owner_id = Field(
-        String(dump_only=True, allow_none=True),
-        "Subject of the token that created the entity",
-        example="user-42",
-        filterable=True,
-    )
-    created_at = Field(
-        UtcDateTime(dump_only=True),
-        "Creation time (UTC)",
-        example="2026-01-01T12:00:00Z",
-        sortable=True,
-        filterable=True,
-    )
-    updated_at = Field(
-        UtcDateTime(dump_only=True),
-        "Last change (UTC)",
-        example="2026-01-01T12:00:00Z",
-        sortable=True,
-        filterable=True,
     )
     create_model_keys = ["name", "purpose"]
     update_model_keys = ["name", "purpose"]

@@ -5,6 +5,6 @@ connection; ``DATABASE_URL`` names the database, as for gunicorn.
 """
 
 from core.aws_lambda import lambda_handler
-from entity_api.app import create_app
+from entity_api import create_app
 
 handler = lambda_handler(create_app)

@@ -20,8 +20,7 @@ from schemathesis.checks import CheckFunction
 import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.testing import running_server
-from entity_api import serve as serve_module
-from entity_api.db import db
+from entity.db import db
 
 EXAMPLES = 100
 
@@ -35,7 +34,7 @@ def server(database_url: str) -> Iterator[str]:
     db.metadata.create_all(engine)  # production tables come from migrations/entity
     engine.dispose()
     with running_server(
-        serve_module.__name__, env={"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+        "entity_api", env={"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     ) as url:
         yield url
 

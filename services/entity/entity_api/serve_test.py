@@ -15,8 +15,7 @@ import sqlalchemy as sa
 import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.testing import running_server
-from entity_api import serve as serve_module
-from entity_api.db import db
+from entity.db import db
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def server(database_url: str) -> Iterator[str]:
     engine = sa.create_engine(database_url)
     db.metadata.create_all(engine)
     engine.dispose()
-    with running_server(serve_module.__name__, env={"DATABASE_URL": database_url}) as url:
+    with running_server("entity_api", env={"DATABASE_URL": database_url}) as url:
         yield url
 
 
@@ -84,7 +83,7 @@ def test_errors_over_http_are_problems(server: str) -> None:
 )
 def test_prod_refuses_to_start_unsafely(environment: dict[str, str], refusal: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from entity_api.app import create_app; create_app('prod')"],
+        [sys.executable, "-c", "from entity_api import create_app; create_app('prod')"],
         env={
             "PATH": "",
             "PYTHONPATH": ":".join(sys.path),

@@ -6,7 +6,7 @@ the gateway's own routes (docs, swagger, health) and answers every path no
 upstream owns. Measured here (``bench/``), Flask's own request handling cost
 more per request than the gateway's whole budget. Upstream connections come
 from geventhttpclient (pooled keep-alive sockets, a C HTTP parser); under
-gunicorn's gevent worker (`gateway_api.serve`) a request waiting for its
+gunicorn's gevent worker (`gateway_api.main`) a request waiting for its
 upstream is a parked greenlet, not a held thread.
 
 - Method, path and query string exactly as sent (never decoded: an encoded

@@ -1,8 +1,10 @@
 """The gateway's app factory.
 
 Settings (each also read from the environment variable of the same name):
-``ENTITY_URL`` and ``MATH_URL`` (the default upstreams), ``GATEWAY_UPSTREAMS``
-(the whole route table, see `gateway.upstreams`), timeouts in seconds,
+``<NAME>_URL`` for every service of the registry (``ENTITY_URL``,
+``MATH_URL``, ...; default: the service on this machine at its registry
+port), routed at the registry's prefixes; ``GATEWAY_UPSTREAMS`` (the whole
+route table instead, see `gateway.upstreams`), timeouts in seconds,
 ``GATEWAY_SWAGGER_TTL``, ``RATELIMIT_DEFAULT`` (``limits`` syntax: ``600/minute``) and
 ``RATELIMIT_STORAGE_URI`` (``memory://`` or ``redis://host:6379``).
 """
@@ -13,12 +15,16 @@ from typing import Any
 from flask import Flask
 
 from core import base_app
+from core.registry import read
+from deployables import deployables
 from gateway import init_gateway
 
+SERVICES = read(deployables()).services
+"""The upstreams by default: every service of the registry."""
+
 DEFAULTS: dict[str, Any] = {
-    "ENTITY_URL": "http://127.0.0.1:8001",
-    "MATH_URL": "http://127.0.0.1:8002",
-    "GATEWAY_UPSTREAMS": None,  # None: entity and math at the two URLs above
+    **{service.url_setting: service.local_url for service in SERVICES},
+    "GATEWAY_UPSTREAMS": None,  # None: every service at its <NAME>_URL
     "GATEWAY_CONNECT_TIMEOUT": 2.0,
     "GATEWAY_READ_TIMEOUT": 10.0,
     "GATEWAY_READY_TIMEOUT": 1.0,
@@ -34,8 +40,11 @@ def create_app(
     app = base_app(__name__, env=env, defaults=DEFAULTS, overrides=overrides)
     if app.config["GATEWAY_UPSTREAMS"] is None:
         app.config["GATEWAY_UPSTREAMS"] = {
-            "entity": {"url": app.config["ENTITY_URL"], "prefixes": ["/api/entities"]},
-            "math": {"url": app.config["MATH_URL"], "prefixes": ["/api/math"]},
+            service.name: {
+                "url": app.config[service.url_setting],
+                "prefixes": list(service.prefixes),
+            }
+            for service in SERVICES
         }
     init_gateway(app, transport=transport)
     return app

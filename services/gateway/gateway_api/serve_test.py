@@ -11,7 +11,6 @@ import pytest
 
 from core.testing import running_server
 from gateway.testing import Upstream, recording_upstream
-from gateway_api import serve as serve_module
 
 LIMIT = 1000
 
@@ -35,7 +34,7 @@ def server(recorder: Upstream) -> Iterator[str]:
         "MATH_URL": recorder.url,
         "MAX_CONTENT_LENGTH": str(LIMIT),
     }
-    with running_server(serve_module.__name__, env=env) as url:
+    with running_server("gateway_api", env=env) as url:
         yield url
 
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from flask import Flask
 from flask_restx import Namespace, Resource
 
-from core import ApiResponse, accepts_query, responds
+from core import ApiFlask, ApiResponse, accepts_query, responds
 
 from .interfaces import SumArgumentsInterfaces, SumInterfaces
 from .service import add
@@ -21,3 +22,8 @@ class SumResource(Resource):
     def get(self, query: dict[str, Any]) -> ApiResponse:
         """Add two integers"""
         return ApiResponse({"result": add(query["a"], query["b"])})
+
+
+def register_routes(service_api: ApiFlask, app: Flask) -> None:
+    """Attach this topic's namespace (``/api/math``) to the service's API."""
+    service_api.add_namespace(api)

@@ -4,6 +4,6 @@ The app is built on import (the cold start) and serves every invocation.
 """
 
 from core.aws_lambda import lambda_handler
-from math_api.app import create_app
+from math_api import create_app
 
 handler = lambda_handler(create_app)

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from core.testing import running_server
-from math_api import serve as serve_module
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with running_server(serve_module.__name__) as url:
+    with running_server("math_api") as url:
         yield url
 
 
