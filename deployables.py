@@ -41,6 +41,15 @@ def deployables() -> dict[str, dict[str, object]]:
             "port": 8002,
             "prefixes": ["/api/math"],
         },
+        "note": {
+            "kind": "service",
+            "target": "services/note:serve",
+            "port": 8003,
+            "prefixes": ["/api/notes"],
+            "database": True,
+            "scopes": ["note:read", "note:write", "note:admin"],
+            "calls": ["entity"],
+        },
         # new services: above this line
         "gateway": {
             "kind": "gateway",

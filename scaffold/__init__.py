@@ -1,0 +1,1 @@
+"""The scaffolder: ``./pants run :new-service -- NAME`` writes a working CRUD service."""
