@@ -20,6 +20,8 @@ from openapi_spec_validator import validate
 
 from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
+from core.registry import read
+from deployables import deployables
 from entity_migrations import line as entity_line
 from stack.conftest import SECRET
 
@@ -52,18 +54,53 @@ def test_the_stack_migrates_and_serves_entities(stack: str) -> None:
     assert call(location, "DELETE", "").status_code == 204
 
 
+def test_the_stack_serves_notes_about_entities(stack: str) -> None:
+    writer = bearer("nina", "note:read note:write entity:read entity:write")
+    entity = call(stack, "POST", "/api/entities", {"name": "noted"}, headers=writer).json()["data"]
+    created = call(
+        stack, "POST", "/api/notes", {"entityId": entity["id"], "body": "Fuse box"}, headers=writer
+    )
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert location.startswith(stack + "/api/notes/")  # through the gateway
+    note = created.json()["data"]
+    assert (note["entityId"], note["body"], note["ownerId"]) == (entity["id"], "Fuse box", "nina")
+    listing = call(
+        stack, "GET", f"/api/notes?filter[entityId]={entity['id']}&search=FUSE", headers=writer
+    )
+    assert [n["id"] for n in listing.json()["data"]] == [note["id"]]
+    assert listing.json()["links"]["self"].startswith(stack + "/api/notes?")
+    stale = created.headers["etag"]
+    assert call(location, "PATCH", "", {"body": "Fuses"}, headers=writer).status_code == 200
+    late = call(location, "PATCH", "", {"body": "x"}, headers={**writer, "If-Match": stale})
+    assert late.status_code == 412
+    unknown = call(stack, "POST", "/api/notes", {"entityId": 2**31 - 1, "body": "x"}, headers=writer)
+    assert unknown.status_code == 422
+    assert [e["pointer"] for e in unknown.json()["errors"]] == ["/entityId"]
+    other = bearer("otto", "note:read note:write entity:read")
+    assert call(location, "DELETE", "", headers=other).status_code == 403
+    assert call(location, "DELETE", "", headers=writer).status_code == 204
+
+
 def test_the_stack_serves_sum_swagger_docs_and_errors(stack: str) -> None:
     assert call(stack, "GET", "/api/math/sum?a=1&b=2").json() == {"data": {"result": 3}}
     spec = call(stack, "GET", "/swagger").json()
     validate(spec)
-    assert {"/api/entities", "/api/entities/{entity_id}", "/api/math/sum"} <= set(spec["paths"])
+    assert {
+        "/api/entities",
+        "/api/entities/{entity_id}",
+        "/api/math/sum",
+        "/api/notes",
+        "/api/notes/{note_id}",
+    } <= set(spec["paths"])
     assert call(stack, "GET", "/").status_code == 200
     missing = call(stack, "GET", "/api/nothing")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     invalid = call(stack, "POST", "/api/entities", {"name": 1})
     assert invalid.status_code == 422
-    assert call(stack, "GET", "/readyz").json() == {"data": {"entity": "ready", "math": "ready"}}
+    every = {d.name: "ready" for d in read(deployables()).services}
+    assert call(stack, "GET", "/readyz").json() == {"data": every}
 
 
 def test_the_stack_enforces_tokens_signed_with_its_secret(stack: str) -> None:
