@@ -91,7 +91,8 @@ class CrudResource:
         principal = current_principal()
         if not principal.has(self.scopes.admin) and found.owner_id != principal.subject:
             raise Forbidden(
-                f"Only the {self.singular}'s owner or an {self.scopes.admin} may change it."
+                f"Only the {self.singular}'s owner, or a token with {self.scopes.admin}, "
+                "may change it."
             )
         check_preconditions(self.etag(found))
         return found

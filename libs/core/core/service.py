@@ -61,7 +61,7 @@ class Service:
         if self.deployable.kind != "service":
             raise ValueError(f"{self.name}: a Service is a registry entry of kind service")
         if self.deployable.database != (self.db is not None):
-            has = "has" if self.deployable.database else "has no"
+            has = "has a" if self.deployable.database else "has no"
             raise ValueError(f"{self.name}: the registry says it {has} database; so must db=")
 
     @property
