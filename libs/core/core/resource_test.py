@@ -195,7 +195,7 @@ def test_a_non_owner_is_403_and_changes_nothing(
     assert refused.status_code == 403
     assert refused.content_type == PROBLEM
     detail = refused.get_json()["detail"]
-    assert detail.startswith("Only the thing's owner or")
+    assert detail.startswith("Only the thing's owner, or")
     assert detail.endswith("or a token with thing:admin, may change it.")
     assert rows(db) == before
     assert client.get(path, headers=bob).status_code == 200  # reading is not owning
