@@ -3,12 +3,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from core.testing import serving
 from note_api import create_app
-
-OWNER = "owner-1"
 
 
 class EntityStandIn:
@@ -65,9 +62,5 @@ def app_factory(entity_service):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app: Flask, auth_headers) -> FlaskClient:  # type: ignore[no-untyped-def]
-    """A client that reads and writes as OWNER (tests of auth itself make their own)."""
-    client = app.test_client()
-    token = auth_headers(OWNER, "note:read note:write entity:read")["Authorization"]
-    client.environ_base["HTTP_AUTHORIZATION"] = token
-    return client
+def client_scopes() -> str:
+    return "note:read note:write entity:read"

@@ -1,6 +1,7 @@
 """Database behaviour that must not depend on which database it is.
 
-`scratch_database` gives a process a database of its own, for tests and
+`service_database` makes a service's database handle. `scratch_database`
+gives a process a database of its own, for tests and
 benchmarks: an SQLite file, or a fresh PostgreSQL schema dropped afterwards.
 
 SQLite's ``lower()`` folds ASCII only, so a case-insensitive ``contains`` or
@@ -19,14 +20,23 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["icontains", "scratch_database", "unicode_lower", "use_unicode_lower_in_sqlite"]
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+
+__all__ = [
+    "icontains",
+    "scratch_database",
+    "service_database",
+    "unicode_lower",
+    "use_unicode_lower_in_sqlite",
+]
 
 
 class unicode_lower(FunctionElement[str]):  # (a SQL function)
@@ -49,6 +59,24 @@ def icontains(column: Any, term: str) -> sa.ColumnElement[bool]:
     if term.isascii():
         return column.icontains(term, autoescape=True)  # type: ignore[no-any-return]
     return unicode_lower(column).contains(term.lower(), autoescape=True)
+
+
+def service_database() -> SQLAlchemy:
+    """A service's own database handle, for its leaf ``db.py``: ``db = service_database()``.
+
+    Its own declarative base, so its own metadata (each service's tables, and
+    its migration line, are its own). Nothing is connected until an app binds
+    it (`core.service.Service`). ``expire_on_commit=False``: a row just written
+    is serialized from what the session holds, not reloaded in a second
+    transaction.
+    """
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    return SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def _register(dbapi_connection: Any, connection_record: Any) -> None:

@@ -2,8 +2,9 @@
 
 Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
 ``auth_headers`` makes bearer-token headers for a subject and scopes.
-A service's ``conftest.py`` provides one fixture, ``app_factory``, its
-``create_app``; the plugin builds the app from it in the ``test`` environment.
+A service's ``conftest.py`` provides ``app_factory``, its ``create_app`` (the
+plugin builds the app from it in the ``test`` environment), and
+``client_scopes``, the scopes of the ``client`` fixture's token.
 
 `running_server` starts a service's package (its serve main) under real gunicorn on a
 free port, for tests that need real HTTP; `serving` serves a WSGI app over
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication  # pants: no-infer-dep
 
 AppFactory = Callable[..., Flask]
+AuthHeaders = Callable[..., dict[str, str]]
 
 _created: set[tuple[str, int]] = set()
 
@@ -75,13 +77,26 @@ def app(app_factory: AppFactory, database_url: str) -> Iterator[Flask]:
             ext.engine.dispose()
 
 
+CLIENT_SUBJECT = "owner-1"
+"""The subject of the ``client`` fixture's token, the owner of what it creates."""
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client of ``app``."""
-    return app.test_client()
+def client_scopes() -> str:
+    """The scopes of the ``client`` fixture's token; none by default (no token).
+    A service's ``conftest.py`` names its own: ``return "entity:read entity:write"``."""
+    return ""
 
 
-AuthHeaders = Callable[..., dict[str, str]]
+@pytest.fixture
+def client(app: Flask, client_scopes: str, auth_headers: AuthHeaders) -> FlaskClient:
+    """A test client of ``app``; with ``client_scopes``, every request carries a
+    token of `CLIENT_SUBJECT` with them (tests of auth itself make their own)."""
+    test_client = app.test_client()
+    if client_scopes:
+        token = auth_headers(CLIENT_SUBJECT, client_scopes)["Authorization"]
+        test_client.environ_base["HTTP_AUTHORIZATION"] = token
+    return test_client
 
 
 @pytest.fixture

@@ -1,16 +1,6 @@
-"""The entity service's database handle: a leaf module, imported by the models.
+"""The entity service's database handle: a leaf module, imported by the models
+(`core.database.service_database`: its own metadata, bound by the app)."""
 
-Nothing is connected at import time; the service's app binds it
-(`core.service.Service`). ``expire_on_commit=False``: a row just written is
-serialized from what the session holds, not reloaded in a second transaction.
-"""
+from core.database import service_database
 
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = service_database()
