@@ -58,7 +58,9 @@ class CrudResource:
     *service* makes the resource's `CrudService` for the current request;
     *scope* is the prefix of its scopes (``entity`` for ``entity:read``,
     ``entity:write``, ``entity:admin``); *singular* and *plural* name it in
-    the docs (``entity``, ``entities``).
+    the docs (``entity``, ``entities``); *write_errors* are the further
+    statuses its service may answer to a create or a change (note's 503 when
+    the entity service cannot say), documented on those operations.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class CrudResource:
         scope: str,
         singular: str,
         plural: str,
+        write_errors: tuple[int, ...] = (),
     ) -> None:
         self.interfaces = interfaces
         self.api: Namespace = interfaces.api
@@ -78,6 +81,7 @@ class CrudResource:
         self.plural = plural
         self.id_name = f"{singular.replace(' ', '_')}_id"
         self.id_route = f"/<int(max={MAX_ID}):{self.id_name}>"
+        self.write_errors = write_errors
 
     @staticmethod
     def etag(row: Any) -> str:
@@ -150,6 +154,7 @@ def crud_routes(resource: CrudResource) -> None:
     one, many = resource.singular, resource.plural
     a_one = f"{_article(one)} {one}"
     name = type(shapes).model_name
+    writes = document_errors(shapes, *resource.write_errors)
 
     class ListResource(Resource):
         @requires(shapes, scopes.read)
@@ -160,6 +165,7 @@ def crud_routes(resource: CrudResource) -> None:
             return ApiResponse(resource.service().list(query))
 
         @requires(shapes, scopes.write)
+        @writes
         @accepts(shapes.create)
         @responds(shapes.single, 201)
         @_summary(f"Create {a_one}")
@@ -178,6 +184,7 @@ def crud_routes(resource: CrudResource) -> None:
 
         @requires(shapes, scopes.write, scopes.admin, any_of=True)
         @resource.on_current
+        @writes
         @accepts(shapes.update)
         @responds(shapes.single)
         @_summary(f"Replace {a_one}'s updatable fields")
@@ -186,6 +193,7 @@ def crud_routes(resource: CrudResource) -> None:
 
         @requires(shapes, scopes.write, scopes.admin, any_of=True)
         @resource.on_current
+        @writes
         @accepts(shapes.patch)
         @responds(shapes.single)
         @_summary(f"Change some fields of {a_one}")

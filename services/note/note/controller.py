@@ -29,7 +29,14 @@ def service() -> NoteService:
     return NoteService(db.session, entities)
 
 
-resource = CrudResource(note, service, scope="note", singular="note", plural="notes")
+resource = CrudResource(
+    note,
+    service,
+    scope="note",
+    singular="note",
+    plural="notes",
+    write_errors=(503,),  # the entity service cannot say (note.entities)
+)
 crud_routes(resource)
 
 

@@ -1,0 +1,40 @@
+"""The running note service against its own swagger JSON (`core.contract`),
+with an entity service that knows every entity (so that valid notes are
+accepted; what happens otherwise is note/entities_test.py's)."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from schemathesis import GenerationMode
+
+import note.model  # noqa: F401  (the tables)
+from core.auth import DEV_JWT_SECRET, mint_token
+from core.contract import MODES, check_contract
+from core.testing import running_server, serving
+from note.db import db
+
+SCOPES = "note:read note:write note:admin entity:read"
+TOKEN = mint_token(DEV_JWT_SECRET, "contract", SCOPES)
+
+
+def every_entity_exists(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"data": {}}']
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
+    engine = sa.create_engine(database_url)
+    db.metadata.create_all(engine)  # production tables come from migrations/note
+    engine.dispose()
+    with serving(every_entity_exists) as entities:
+        env = {"DATABASE_URL": database_url, "ENTITY_URL": entities, "LOG_LEVEL": "WARNING"}
+        with running_server("note_api", env=env) as url:
+            yield url
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+def test_every_operation_honours_its_documentation(server: str, mode: GenerationMode) -> None:
+    check_contract(server, mode, headers={"Authorization": f"Bearer {TOKEN}"}, operations=6)
