@@ -1,68 +1,40 @@
 """The Compose files, checked without running them (CI also runs them: .ci/run).
 
-compose.yaml must be a valid Compose file with no secret values, whose
-images are the ones docker/BUILD builds and whose gateway routes reach the
-services it runs; compose.host.yaml adapts it to host networking only.
+compose.yaml must be a valid Compose file with no secret values that runs
+every deployable of the registry (deployables.py), and nothing else of ours,
+wired as the registry says; compose.host.yaml adapts it to host networking
+only. The checks are in `docker.compose_checks`; each is also run on the files
+broken in the way it is for, so that every check is known to fail when it should.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-HERE = Path(__file__).parent
-SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "JWT_SECRET", "JWT_PUBLIC_KEY")
-
-
-class ComposeLoader(yaml.SafeLoader):
-    """YAML with Compose's merge tags (``!reset``, ``!override``)."""
-
-
-ComposeLoader.add_constructor("!reset", lambda loader, node: None)
-ComposeLoader.add_constructor(
-    "!override",
-    lambda loader, node: (
-        loader.construct_mapping(node)
-        if isinstance(node, yaml.MappingNode)
-        else loader.construct_sequence(node)
-    ),
+from core.registry import Registry, read
+from deployables import deployables
+from docker.compose_checks import (
+    CHECKS,
+    HERE,
+    Stack,
+    check_compose_schema,
+    read_stack,
+    secret_values,
 )
 
-
-def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.load((HERE / name).read_text(), Loader=ComposeLoader)
-    return data
+REGISTRY = read(deployables())
 
 
-def built_images() -> set[str]:
-    """The repositories of docker/BUILD's images."""
-    build = (HERE / "BUILD").read_text()
-    names = re.findall(r'^    "(\w+)": \("', build, flags=re.MULTILINE)
-    assert names, "no images found in docker/BUILD"
-    return {f"flask-blueprint/{name}:latest" for name in names}
+def stack() -> Stack:
+    """docker/'s Compose files, freshly read (the tests break their copy)."""
+    return read_stack(HERE)
 
 
-def check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
-    """check-jsonschema with its bundled compose-spec schema (offline)."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.compose-spec",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def problems(found: Stack, registry: Registry = REGISTRY) -> dict[str, list[str]]:
+    return {name: check(found, registry) for name, check in CHECKS.items()}
 
 
 def test_compose_yaml_is_a_valid_compose_file() -> None:
@@ -76,64 +48,170 @@ def test_the_schema_check_rejects_a_broken_file(tmp_path: Path) -> None:
     assert check_compose_schema(broken).returncode != 0
 
 
-def test_every_app_image_is_built_and_every_built_image_runs() -> None:
-    services = load("compose.yaml")["services"]
-    ours = {s["image"] for s in services.values() if s["image"].startswith("flask-blueprint/")}
-    assert ours == built_images()
+@pytest.mark.parametrize("check", CHECKS)
+def test_the_compose_files_pass(check: str) -> None:
+    assert CHECKS[check](stack(), REGISTRY) == []
 
 
-def secret_values(compose: dict[str, Any]) -> list[str]:
-    """Secrets given a literal value, or a default, instead of ``${NAME...}``."""
-    found = []
-    for name, service in compose["services"].items():
-        for key, value in (service.get("environment") or {}).items():
-            secret = any(s in key for s in SECRETS) or "PASSWORD" in key
-            if secret and not re.fullmatch(r"\$\{\w+(:\?[^}]*|:-)?\}", str(value)):
-                found.append(f"{name}.{key}")
-    return found
-
-
-def test_no_secret_has_a_value_or_a_default() -> None:
-    assert secret_values(load("compose.yaml")) == []
-    example = (HERE / ".env.example").read_text()
-    for line in example.splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            if any(secret in key for secret in SECRETS):
-                assert value == "", f".env.example gives {key} a value"
+def test_secret_values_are_found() -> None:
     assert secret_values({"services": {"x": {"environment": {"SECRET_KEY": "dev"}}}})
+    assert not secret_values({"services": {"x": {"environment": {"SECRET_KEY": "${SECRET_KEY}"}}}})
 
 
-def test_services_wait_for_the_migrations_and_never_migrate_themselves() -> None:
-    services = load("compose.yaml")["services"]
-    assert services["migrate"]["restart"] == "no"
-    entity = services["entity"]["depends_on"]["migrate"]
-    assert entity == {"condition": "service_completed_successfully"}
-    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("entity", "math", "gateway"):
-        assert services[name]["environment"]["APP_ENV"] == "prod"
-        assert "healthz" in " ".join(services[name]["healthcheck"]["test"])
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_a_deployable_the_compose_file_forgets_is_reported(name: str) -> None:
+    found = stack()
+    del found.base["services"][name]
+    assert any(name in problem for problem in CHECKS["images"](found, REGISTRY))
 
 
-def test_the_gateway_routes_reach_services_on_their_ports() -> None:
-    services = load("compose.yaml")["services"]
-    env = services["gateway"]["environment"]
-    for name, variable in (("entity", "ENTITY_URL"), ("math", "MATH_URL")):
-        url = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", env[variable])
-        port = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(services[name]["environment"]["PORT"]))
-        assert url == f"http://{name}:{port}", (variable, url, port)
-        assert services[name]["environment"].get("TRUSTED_PROXY_HOPS") == 1
+@pytest.mark.parametrize("name", [d.name for d in REGISTRY.services])
+def test_a_service_the_gateway_forgets_is_reported(name: str) -> None:
+    found = stack()
+    url = REGISTRY[name].url_setting
+    del found.base["services"]["gateway"]["environment"][url]
+    del found.host["services"]["gateway"]["environment"][url]
+    assert CHECKS["routes"](found, REGISTRY)
+    assert CHECKS["host network"](found, REGISTRY)
 
 
-def test_the_host_override_puts_every_app_container_on_the_host_network() -> None:
-    base, host = load("compose.yaml")["services"], load("compose.host.yaml")["services"]
-    for name in base:
-        if name in ("postgres", "redis"):
-            assert host[name]["profiles"], f"{name} must be left out on the host network"
-        else:
-            assert host[name]["network_mode"] == "host", name
+def test_a_service_that_calls_another_gets_its_url_and_waits_for_it() -> None:
+    """With math calling entity, math needs ENTITY_URL (both files) and entity healthy."""
+    entries = deployables()
+    entries["math"] = {**entries["math"], "calls": ["entity"]}
+    calling = read(entries)
+    found = stack()
+    of_math = [p for p in CHECKS["routes"](found, calling) if p.startswith("math:")]
+    assert len(of_math) == 2, of_math  # no URL, no wait
+    assert any(p.startswith("math:") for p in CHECKS["host network"](found, calling))
+    math = found.base["services"]["math"]
+    math["environment"]["ENTITY_URL"] = "${ENTITY_URL:-http://entity:8001}"
+    math["depends_on"] = {"entity": {"condition": "service_healthy"}}
+    found.host["services"]["math"]["environment"] = {
+        "ENTITY_URL": "http://127.0.0.1:${ENTITY_PORT:-8001}"
+    }
+    assert problems(found, calling) == {name: [] for name in CHECKS}
+    assert CHECKS["routes"](found, REGISTRY)  # and math calls nothing in the registry
 
 
-@pytest.mark.parametrize("name", ["compose.yaml", "compose.host.yaml"])
-def test_the_files_parse(name: str) -> None:
-    assert load(name)["services"]
+def _services(found: Stack) -> dict[str, dict[str, object]]:
+    services: dict[str, dict[str, object]] = found.base["services"]
+    return services
+
+
+def _env(found: Stack, name: str) -> dict[str, object]:
+    env: dict[str, object] = found.base["services"][name]["environment"]
+    return env
+
+
+def _waits(found: Stack, name: str) -> dict[str, object]:
+    waits: dict[str, object] = found.base["services"][name]["depends_on"]
+    return waits
+
+
+def _stranger(found: Stack) -> None:
+    _services(found)["stats"] = {"image": "flask-blueprint/stats:latest"}
+
+
+# (the check, how it is broken)
+BREAKAGES: dict[str, tuple[str, Callable[[Stack], object]]] = {
+    "a deployable left out": ("images", lambda s: _services(s).pop("math")),
+    "an image of ours not in the registry": ("images", _stranger),
+    "an image not tagged latest": (
+        "images",
+        lambda s: _services(s)["entity"].update(image="flask-blueprint/entity:1.0"),
+    ),
+    "a port not the registry's": ("ports", lambda s: _env(s, "math").update(PORT=8080)),
+    "a port the host network cannot move": (
+        "ports",
+        lambda s: _env(s, "math").update(PORT="${PORT:-8002}"),
+    ),
+    "the gateway published on another port": (
+        "ports",
+        lambda s: _services(s)["gateway"].update(ports=["8000:9000"]),
+    ),
+    "not prod": ("settings", lambda s: _env(s, "math").update(APP_ENV="dev")),
+    "no healthcheck": ("settings", lambda s: _services(s)["math"].pop("healthcheck")),
+    "a service trusting no proxy": (
+        "settings",
+        lambda s: _env(s, "entity").pop("TRUSTED_PROXY_HOPS"),
+    ),
+    "a restarted job": ("settings", lambda s: _services(s)["migrate"].update(restart="always")),
+    "a database service without DATABASE_URL": (
+        "databases",
+        lambda s: _env(s, "entity").pop("DATABASE_URL"),
+    ),
+    "a service without tables given DATABASE_URL": (
+        "databases",
+        lambda s: _env(s, "math").update(DATABASE_URL="${DATABASE_URL}"),
+    ),
+    "a service not waiting for the migrations": (
+        "databases",
+        lambda s: _waits(s, "entity").pop("migrate"),
+    ),
+    "a service started when the migrations start": (
+        "databases",
+        lambda s: _waits(s, "entity").update(migrate={"condition": "service_started"}),
+    ),
+    "the migrations before PostgreSQL": ("databases", lambda s: _waits(s, "migrate").clear()),
+    "the gateway without a service's URL": ("routes", lambda s: _env(s, "gateway").pop("MATH_URL")),
+    "the gateway on a service's wrong port": (
+        "routes",
+        lambda s: _env(s, "gateway").update(MATH_URL="${MATH_URL:-http://math:9000}"),
+    ),
+    "the gateway routing to no service": (
+        "routes",
+        lambda s: _env(s, "gateway").update(STATS_URL="http://stats:8009"),
+    ),
+    "a service reaching one it does not call": (
+        "routes",
+        lambda s: _env(s, "math").update(ENTITY_URL="http://entity:8001"),
+    ),
+    "the gateway not waiting for a service": ("routes", lambda s: _waits(s, "gateway").pop("math")),
+    "a container off the host network": (
+        "host network",
+        lambda s: s.host["services"]["math"].pop("network_mode"),
+    ),
+    "PostgreSQL bundled on the host network": (
+        "host network",
+        lambda s: s.host["services"]["postgres"].pop("profiles"),
+    ),
+    "the gateway to a service's container name on the host network": (
+        "host network",
+        lambda s: s.host["services"]["gateway"]["environment"].update(MATH_URL="http://math:8002"),
+    ),
+    "a secret with a value": ("secrets", lambda s: _env(s, "math").update(SECRET_KEY="dev")),
+    "a secret with a default": (
+        "secrets",
+        lambda s: _env(s, "math").update(JWT_SECRET="${JWT_SECRET:-dev}"),
+    ),
+    "a secret in .env.example": (
+        "secrets",
+        lambda s: setattr(s, "env_example", s.env_example + "SECRET_KEY=dev\n"),
+    ),
+    "a port .env.example forgets": (
+        "env example",
+        lambda s: setattr(s, "env_example", s.env_example.replace("# MATH_PORT=8002\n", "")),
+    ),
+    "a port .env.example has wrong": (
+        "env example",
+        lambda s: setattr(s, "env_example", s.env_example.replace("MATH_PORT=8002", "MATH_PORT=1")),
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_each_check_finds_its_breakage(breakage: str) -> None:
+    check, breaks = BREAKAGES[breakage]
+    found = stack()
+    breaks(found)
+    assert CHECKS[check](found, REGISTRY), f"{check} did not notice: {breakage}"
+
+
+def test_every_check_is_broken_at_least_once() -> None:
+    assert {check for check, _ in BREAKAGES.values()} == set(CHECKS)
+
+
+def test_the_files_parse() -> None:
+    found = stack()
+    assert found.base["services"] and found.host["services"]

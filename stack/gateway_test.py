@@ -1,4 +1,4 @@
-"""The gateway in front of the real entity and math apps, over real HTTP.
+"""The gateway in front of the real entity, note and math apps, over real HTTP.
 
 The service apps answer from threads of the test process (`core.testing.serving`):
 the real routing, proxying, merging and contract, without starting processes.
@@ -17,6 +17,8 @@ from entity.db import db
 from entity_api import create_app as create_entity_app
 from gateway_api.app import create_app as create_gateway_app
 from math_api import create_app as create_math_app
+from note.db import db as note_db
+from note_api import create_app as create_note_app
 
 
 @pytest.fixture
@@ -27,9 +29,24 @@ def app(database_url: str) -> Iterator[Flask]:
     with entity.app_context():
         db.create_all()
     with serving(entity) as entity_url, serving(create_math_app(env="test")) as math_url:
-        yield create_gateway_app(
-            env="test", overrides={"ENTITY_URL": entity_url, "MATH_URL": math_url}
+        note = create_note_app(
+            env="test",
+            overrides={
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "TRUSTED_PROXY_HOPS": 1,
+                "ENTITY_URL": entity_url,
+            },
         )
+        with note.app_context():
+            note_db.create_all()
+        with serving(note) as note_url:
+            yield create_gateway_app(
+                env="test",
+                overrides={"ENTITY_URL": entity_url, "MATH_URL": math_url, "NOTE_URL": note_url},
+            )
+        with note.app_context():
+            note_db.session.remove()
+            note_db.drop_all()
     with entity.app_context():
         db.session.remove()
         db.drop_all()
@@ -39,7 +56,7 @@ def app(database_url: str) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A client with a bearer token, as the services demand: the gateway passes it on."""
     client = app.test_client()
-    token = mint_token(DEV_JWT_SECRET, "gw-user", "entity:read entity:write")
+    token = mint_token(DEV_JWT_SECRET, "gw-user", "entity:read entity:write note:read note:write")
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return client
 
@@ -78,6 +95,32 @@ def test_crud_through_the_gateway(client: FlaskClient) -> None:
     assert client.get(location).status_code == 404
 
 
+def test_notes_through_the_gateway(client: FlaskClient) -> None:
+    entity = client.post("/api/entities", json={"name": "noted"}).get_json()["data"]
+    created = client.post("/api/notes", json={"entityId": entity["id"], "body": "Fuse box"})
+    assert created.status_code == 201, created.get_json()
+    location = created.headers["Location"]
+    assert location.startswith("http://localhost/api/notes/")  # the gateway's URL
+    etag = created.headers["ETag"]
+    assert client.get(location, headers={"If-None-Match": etag}).status_code == 304
+    assert (
+        client.patch(location, json={"body": "Fuses"}, headers={"If-Match": etag}).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            location, json={"entityId": entity["id"], "body": "x"}, headers={"If-Match": etag}
+        ).status_code
+        == 412
+    )
+    listing = client.get(f"/api/notes?filter[entityId]={entity['id']}&search=fuses")
+    assert [n["id"] for n in listing.get_json()["data"]] == [created.get_json()["data"]["id"]]
+    assert listing.get_json()["links"]["self"].startswith("http://localhost/api/notes?")
+    unknown = client.post("/api/notes", json={"entityId": entity["id"] + 1, "body": "x"})
+    assert unknown.status_code == 422
+    assert client.delete(location).status_code == 204
+
+
 def test_sum_through_the_gateway(client: FlaskClient) -> None:
     response = client.get("/api/math/sum?a=20&b=22")
     assert response.get_json() == {"data": {"result": 42}}
@@ -102,7 +145,8 @@ def test_merged_swagger_lists_every_operation(client: FlaskClient) -> None:
     assert spec["paths"]["/api/entities"].keys() >= {"get", "post"}
     assert spec["paths"]["/api/entities/{entity_id}"].keys() >= {"get", "put", "patch", "delete"}
     assert "get" in spec["paths"]["/api/math/sum"]
-    assert {t["name"] for t in spec["tags"]} == {"Entity", "Math"}
+    assert spec["paths"]["/api/notes/{note_id}"].keys() >= {"get", "put", "patch", "delete"}
+    assert {t["name"] for t in spec["tags"]} == {"Entity", "Math", "Note"}
     assert "x-unavailable-services" not in spec
     assert "host" not in spec  # relative: "Try it out" goes to the gateway itself
     assert client.get("/readyz").status_code == 200

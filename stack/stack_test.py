@@ -74,7 +74,9 @@ def test_the_stack_serves_notes_about_entities(stack: str) -> None:
     assert call(location, "PATCH", "", {"body": "Fuses"}, headers=writer).status_code == 200
     late = call(location, "PATCH", "", {"body": "x"}, headers={**writer, "If-Match": stale})
     assert late.status_code == 412
-    unknown = call(stack, "POST", "/api/notes", {"entityId": 2**31 - 1, "body": "x"}, headers=writer)
+    unknown = call(
+        stack, "POST", "/api/notes", {"entityId": 2**31 - 1, "body": "x"}, headers=writer
+    )
     assert unknown.status_code == 422
     assert [e["pointer"] for e in unknown.json()["errors"]] == ["/entityId"]
     other = bearer("otto", "note:read note:write entity:read")

@@ -2,549 +2,62 @@
 
 Each kustomization (the base and both overlays) is rendered with ``kubectl
 kustomize``; every document must pass ``kubernetes-validate --strict`` and the
-checks below, which a schema cannot make: selectors against labels, ports
-against container ports, images, the gateway's routes, securityContexts, the
-shutdown timing, autoscaling and disruption budgets, secrets, network policies.
+checks of `docker.k8s.manifests`, which a schema cannot make, against the
+registry of deployables (deployables.py): every deployable deployed as the
+registry says, and nothing else of ours.
 
 Each check is also run on a small manifest built here, once as it is (no
 problem) and once broken in the way the check is for (a problem), so that every
-check is known to fail when it should. Without kubectl the rendering tests skip
+check is known to fail when it should; and the rendered manifests with one
+deployable taken out must fail. Without kubectl the rendering tests skip
 (they fail with ``REQUIRE_CONTAINERS=1``).
 """
 
 from __future__ import annotations
 
 import copy
-import functools
-import os
-import re
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 import kubernetes_validate
 import pytest
-import yaml
 
-Doc = dict[str, Any]
-Check = Callable[[list[Doc]], list[str]]
-
-HERE = Path(__file__).parent
-KUSTOMIZATIONS = {
-    "base": HERE / "base",
-    "dev": HERE / "overlays" / "dev",
-    "prod": HERE / "overlays" / "prod",
-}
-KUBERNETES_VERSION = "1.32"  # kubectl's; kubernetes-validate bundles its schemas
-KUBECTL_FALLBACK = "/usr/bin/kubectl"  # the test sandbox may have no PATH
-
-APPS = ("entity", "math", "gateway")  # the Deployments
-IMAGES = (*APPS, "migrate")  # the repositories docker/BUILD builds
-IMAGE = re.compile(
-    r"^(?:[^/]+/)?flask-blueprint/(?P<name>" + "|".join(IMAGES) + r")"
-    r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@sha256:[0-9a-f]{64})?$"
+from core.registry import read
+from deployables import deployables
+from docker.k8s.manifests import (
+    CHECKS,
+    KUBERNETES_VERSION,
+    KUSTOMIZATIONS,
+    NAME,
+    OVERLAY_CHECKS,
+    PROBES,
+    SECRET_NAME,
+    USER,
+    Doc,
+    containers,
+    env_of,
+    find,
+    name_of,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    render,
+    validate_documents,
 )
-UPSTREAMS = {"ENTITY_URL": "entity", "MATH_URL": "math"}  # the gateway's routes
-GRACEFUL_TIMEOUT = 10  # gunicorn's, in core.serve
-USER = 10001  # the images' user and group
-SECRET_NAME = "flask-blueprint-secrets"
-REQUIRED_SECRETS = ("SECRET_KEY", "DATABASE_URL")
-OPTIONAL_SECRETS = ("JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_JWKS_URL", "JWT_AUDIENCE", "JWT_ISSUER")
-PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
-NAME = "app.kubernetes.io/name"
 
-
-# -- reading manifests -----------------------------------------------------------------------
-
-
-def kubectl() -> str:
-    """kubectl's absolute path, or skip (fail with REQUIRE_CONTAINERS=1) without it."""
-    found = shutil.which("kubectl") or (
-        KUBECTL_FALLBACK if os.access(KUBECTL_FALLBACK, os.X_OK) else None
-    )
-    if found is None:
-        reason = "kubectl is not installed: the manifests cannot be rendered"
-        if os.environ.get("REQUIRE_CONTAINERS") == "1":
-            pytest.fail(reason + " (REQUIRE_CONTAINERS=1)")
-        pytest.skip(reason)
-    return found
-
-
-@functools.cache
-def _render(directory: Path) -> tuple[Doc, ...]:
-    result = subprocess.run(
-        [kubectl(), "kustomize", str(directory)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    assert result.returncode == 0, f"kubectl kustomize {directory}:\n{result.stderr}"
-    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
-
-
-def render(name: str) -> list[Doc]:
-    """The documents of one kustomization, as ``kubectl kustomize`` renders them (a copy)."""
-    return copy.deepcopy(list(_render(KUSTOMIZATIONS[name])))
-
-
-def of_kind(docs: list[Doc], *kinds: str) -> list[Doc]:
-    return [doc for doc in docs if doc.get("kind") in kinds]
-
-
-def find(docs: list[Doc], kind: str, name: str) -> Doc:
-    for doc in of_kind(docs, kind):
-        if doc["metadata"]["name"] == name:
-            return doc
-    raise KeyError(f"no {kind} {name}")
-
-
-def name_of(doc: Doc) -> str:
-    return f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-
-
-def pod_spec(workload: Doc) -> Doc:
-    spec: Doc = workload["spec"]["template"]["spec"]
-    return spec
-
-
-def pod_labels(workload: Doc) -> dict[str, str]:
-    labels: dict[str, str] = workload["spec"]["template"].get("metadata", {}).get("labels", {})
-    return labels
-
-
-def containers(workload: Doc) -> list[Doc]:
-    spec = pod_spec(workload)
-    found: list[Doc] = [*spec.get("initContainers", []), *spec.get("containers", [])]
-    return found
-
-
-def env_of(container: Doc) -> dict[str, Doc]:
-    return {var["name"]: var for var in container.get("env", [])}
-
-
-def selects(selector: Doc | None, labels: dict[str, str]) -> bool:
-    """Whether a label selector (matchLabels, matchExpressions) selects *labels*."""
-    if selector is None:
-        return False
-    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
-        return False
-    for expression in selector.get("matchExpressions", []):
-        key, operator, values = expression["key"], expression["operator"], expression.get("values")
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def container_ports(workload: Doc) -> set[int | str]:
-    """Every container port of a workload's pods, by number and by name."""
-    ports: set[int | str] = set()
-    for container in containers(workload):
-        for port in container.get("ports", []):
-            ports.add(port["containerPort"])
-            if "name" in port:
-                ports.add(port["name"])
-    return ports
-
-
-def prestop_pause(container: Doc) -> int | None:
-    """How long a container's preStop hook pauses, in seconds (0 without one; None: unknown)."""
-    hook = container.get("lifecycle", {}).get("preStop")
-    if hook is None:
-        return 0
-    if "sleep" in hook:
-        seconds: int = hook["sleep"]["seconds"]
-        return seconds
-    command = hook.get("exec", {}).get("command", [])
-    if len(command) == 2 and Path(command[0]).name == "sleep" and command[1].isdigit():
-        return int(command[1])
-    return None
-
-
-# -- the checks ------------------------------------------------------------------------------
-
-
-def validate_documents(docs: list[Doc]) -> list[str]:
-    """kubernetes-validate, strict (no unknown fields), against KUBERNETES_VERSION."""
-    problems = []
-    for doc in docs:
-        try:
-            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            path = ".".join(str(part) for part in error.path)
-            problems.append(f"{name_of(doc)}: {path}: {error.message}")
-        except kubernetes_validate.SchemaNotFoundError as error:
-            problems.append(f"{name_of(doc)}: {error.message}")
-    return problems
-
-
-def check_selectors(docs: list[Doc]) -> list[str]:
-    """Every Deployment's (and a Job's own) selector selects its pod template's labels."""
-    problems = []
-    for workload in of_kind(docs, "Deployment", "Job"):
-        selector = workload["spec"].get("selector")
-        if workload["kind"] == "Job" and selector is None:
-            continue  # the Job controller makes its own
-        if not selector or not selects(selector, pod_labels(workload)):
-            problems.append(f"{name_of(workload)}: its selector does not select its pods")
-    return problems
-
-
-def check_services(docs: list[Doc]) -> list[str]:
-    """Every Service selects exactly one Deployment's pods, on ports those pods have."""
-    problems = []
-    deployments = of_kind(docs, "Deployment")
-    for service in of_kind(docs, "Service"):
-        selector = service["spec"].get("selector")
-        chosen = [
-            d for d in deployments if selector and selects({"matchLabels": selector}, pod_labels(d))
-        ]
-        if len(chosen) != 1:
-            names = [name_of(d) for d in chosen]
-            problems.append(f"{name_of(service)} selects {len(chosen)} Deployments {names}, not 1")
-            continue
-        ports = container_ports(chosen[0])
-        for port in service["spec"].get("ports", []):
-            target = port.get("targetPort", port["port"])
-            if target not in ports:
-                problems.append(f"{name_of(service)}: targetPort {target} is no container port")
-            if "name" not in port:
-                problems.append(f"{name_of(service)}: port {port['port']} has no name")
-    return problems
-
-
-def check_probes(docs: list[Doc]) -> list[str]:
-    """Every Deployment's container has the three probes, each on one of its ports."""
-    problems = []
-    for deployment in of_kind(docs, "Deployment"):
-        ports = container_ports(deployment)
-        for container in containers(deployment):
-            for kind in PROBES:
-                probe = container.get(kind)
-                if probe is None:
-                    problems.append(f"{name_of(deployment)}: {container['name']} has no {kind}")
-                    continue
-                action = probe.get("httpGet") or probe.get("tcpSocket") or probe.get("grpc")
-                if action is None or action.get("port") not in ports:
-                    problems.append(
-                        f"{name_of(deployment)}: {container['name']} {kind} is on no container port"
-                    )
-    return problems
-
-
-def check_images(docs: list[Doc]) -> list[str]:
-    """Every image is one of the four flask-blueprint images (any registry, tag or digest)."""
-    problems = []
-    for workload in of_kind(docs, "Deployment", "Job"):
-        for container in containers(workload):
-            if not IMAGE.match(container.get("image", "")):
-                problems.append(f"{name_of(workload)}: image {container.get('image')!r}")
-    return problems
-
-
-def check_upstream_urls(docs: list[Doc]) -> list[str]:
-    """ENTITY_URL and MATH_URL name a Service, on a port it has, that reaches that Deployment."""
-    problems = []
-    services = {service["metadata"]["name"]: service for service in of_kind(docs, "Service")}
-    deployments = {d["metadata"]["name"]: d for d in of_kind(docs, "Deployment")}
-    for workload in of_kind(docs, "Deployment"):
-        for container in containers(workload):
-            for variable, upstream in UPSTREAMS.items():
-                value = env_of(container).get(variable, {}).get("value")
-                if value is None:
-                    continue
-                url = urlsplit(value)
-                host = (url.hostname or "").split(".")[0]
-                service = services.get(host)
-                where = f"{name_of(workload)}: {variable}={value}"
-                if url.scheme != "http" or service is None:
-                    problems.append(f"{where}: no such Service")
-                    continue
-                port = next((p for p in service["spec"]["ports"] if p["port"] == url.port), None)
-                if port is None:
-                    problems.append(f"{where}: the Service has no port {url.port}")
-                    continue
-                target = deployments.get(upstream)
-                if target is None or not selects(
-                    {"matchLabels": service["spec"].get("selector", {})}, pod_labels(target)
-                ):
-                    problems.append(f"{where}: the Service does not reach Deployment/{upstream}")
-    return problems
-
-
-def check_security_contexts(docs: list[Doc]) -> list[str]:
-    """Non-root 10001, no privilege escalation, no capabilities, RuntimeDefault, read-only root."""
-    problems = []
-    for workload in of_kind(docs, "Deployment", "Job"):
-        spec = pod_spec(workload)
-        pod = spec.get("securityContext", {})
-        for key, want in (("runAsNonRoot", True), ("runAsUser", USER), ("runAsGroup", USER)):
-            if pod.get(key) != want:
-                problems.append(f"{name_of(workload)}: pod securityContext.{key} is not {want}")
-        if pod.get("seccompProfile", {}).get("type") != "RuntimeDefault":
-            problems.append(f"{name_of(workload)}: pod seccompProfile is not RuntimeDefault")
-        empty_dirs = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
-        for container in containers(workload):
-            where = f"{name_of(workload)}: container {container['name']}"
-            context = container.get("securityContext", {})
-            for key, want in (
-                ("runAsNonRoot", True),
-                ("runAsUser", USER),
-                ("runAsGroup", USER),
-                ("readOnlyRootFilesystem", True),
-                ("allowPrivilegeEscalation", False),
-            ):
-                if context.get(key) != want:
-                    problems.append(f"{where}: securityContext.{key} is not {want}")
-            if "ALL" not in context.get("capabilities", {}).get("drop", []):
-                problems.append(f"{where}: capabilities do not drop ALL")
-            if context.get("capabilities", {}).get("add"):
-                problems.append(f"{where}: capabilities are added")
-            if context.get("seccompProfile", {}).get("type") != "RuntimeDefault":
-                problems.append(f"{where}: seccompProfile is not RuntimeDefault")
-            tmp = [m for m in container.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
-            if not tmp or tmp[0]["name"] not in empty_dirs:
-                problems.append(f"{where}: /tmp is not an emptyDir")
-    return problems
-
-
-def check_termination(docs: list[Doc]) -> list[str]:
-    """terminationGracePeriodSeconds > gunicorn's graceful timeout + the preStop pause."""
-    problems = []
-    for deployment in of_kind(docs, "Deployment"):
-        grace = pod_spec(deployment).get("terminationGracePeriodSeconds", 30)
-        for container in containers(deployment):
-            pause = prestop_pause(container)
-            if pause is None:
-                problems.append(f"{name_of(deployment)}: cannot tell how long preStop pauses")
-            elif grace <= GRACEFUL_TIMEOUT + pause:
-                problems.append(
-                    f"{name_of(deployment)}: terminationGracePeriodSeconds {grace} <= "
-                    f"{GRACEFUL_TIMEOUT} (gunicorn) + {pause} (preStop)"
-                )
-    return problems
-
-
-def check_scaling(docs: list[Doc]) -> list[str]:
-    """Each Deployment has one HPA aimed at it and one PDB selecting it (and nothing else)."""
-    problems = []
-    deployments = of_kind(docs, "Deployment")
-    names = {d["metadata"]["name"] for d in deployments}
-    hpas = of_kind(docs, "HorizontalPodAutoscaler")
-    pdbs = of_kind(docs, "PodDisruptionBudget")
-    for hpa in hpas:
-        target = hpa["spec"]["scaleTargetRef"]
-        if target.get("kind") != "Deployment" or target.get("name") not in names:
-            problems.append(f"{name_of(hpa)} scales no Deployment here")
-        if hpa["spec"].get("minReplicas", 1) > hpa["spec"]["maxReplicas"]:
-            problems.append(f"{name_of(hpa)}: minReplicas > maxReplicas")
-    for pdb in pdbs:
-        chosen = [d for d in deployments if selects(pdb["spec"].get("selector"), pod_labels(d))]
-        if len(chosen) != 1:
-            problems.append(f"{name_of(pdb)} selects {len(chosen)} Deployments, not 1")
-    for deployment in deployments:
-        name = deployment["metadata"]["name"]
-        aimed = [h for h in hpas if h["spec"]["scaleTargetRef"].get("name") == name]
-        if len(aimed) != 1:
-            problems.append(f"{name_of(deployment)} has {len(aimed)} HPAs, not 1")
-        if not any(selects(p["spec"].get("selector"), pod_labels(deployment)) for p in pdbs):
-            problems.append(f"{name_of(deployment)} has no PodDisruptionBudget")
-    return problems
-
-
-def check_secrets(docs: list[Doc]) -> list[str]:
-    """No Secret is rendered; secret settings come from the one Secret, by reference only."""
-    problems = [
-        f"{name_of(doc)} is rendered: secrets are created apart" for doc in of_kind(docs, "Secret")
-    ]
-    secret = {*REQUIRED_SECRETS, *OPTIONAL_SECRETS}
-    for config_map in of_kind(docs, "ConfigMap"):
-        for key in secret & set(config_map.get("data", {})):
-            problems.append(f"{name_of(config_map)} holds {key}")
-    for workload in of_kind(docs, "Deployment", "Job"):
-        for container in containers(workload):
-            for name, var in env_of(container).items():
-                ref = var.get("valueFrom", {}).get("secretKeyRef")
-                where = f"{name_of(workload)}: {name}"
-                if name in secret and ref is None:
-                    problems.append(f"{where} is not from a Secret")
-                if ref is None:
-                    continue
-                if ref["name"] != SECRET_NAME:
-                    problems.append(f"{where} is from Secret {ref['name']}, not {SECRET_NAME}")
-                if name in REQUIRED_SECRETS and ref.get("optional"):
-                    problems.append(f"{where} is required but marked optional")
-                if name in OPTIONAL_SECRETS and not ref.get("optional"):
-                    problems.append(f"{where} is optional but not marked so")
-    return problems
-
-
-def check_settings(docs: list[Doc]) -> list[str]:
-    """Each app runs in prod behind one proxy, on its container port, with its secrets."""
-    problems = []
-    config_maps = {c["metadata"]["name"]: c.get("data", {}) for c in of_kind(docs, "ConfigMap")}
-    for workload in of_kind(docs, "Deployment", "Job"):
-        for container in containers(workload):
-            env = env_of(container)
-            where = f"{name_of(workload)}: {container['name']}"
-            if env.get("APP_ENV", {}).get("value") != "prod":
-                problems.append(f"{where}: APP_ENV is not prod")
-            for var in env.values():
-                ref = var.get("valueFrom", {}).get("configMapKeyRef")
-                if (
-                    ref
-                    and not ref.get("optional")
-                    and ref["key"] not in config_maps.get(ref["name"], {})
-                ):
-                    problems.append(f"{where}: {var['name']} from a missing ConfigMap key")
-            if "LOG_LEVEL" not in env:
-                problems.append(f"{where}: no LOG_LEVEL")
-            if workload["kind"] != "Deployment":
-                continue
-            if env.get("TRUSTED_PROXY_HOPS", {}).get("value") != "1":
-                problems.append(f"{where}: TRUSTED_PROXY_HOPS is not 1")
-            if env.get("PORT", {}).get("value") not in {str(p) for p in container_ports(workload)}:
-                problems.append(f"{where}: PORT is not its container port")
-            if "SECRET_KEY" not in env:
-                problems.append(f"{where}: no SECRET_KEY")
-    return problems
-
-
-def _peer_selects(peer: Doc, labels: dict[str, str] | None) -> bool:
-    """Whether a NetworkPolicy peer covers pods with *labels* in the same namespace."""
-    if labels is None:  # something outside: an address, or another namespace
-        return "ipBlock" in peer or "namespaceSelector" in peer
-    return "namespaceSelector" not in peer and selects(peer.get("podSelector"), labels)
-
-
-def _rule_allows(rule: Doc, peers_key: str, port: int | str, labels: dict[str, str] | None) -> bool:
-    ports = [p.get("port") for p in rule.get("ports", [])]
-    if ports and port not in ports:
-        return False
-    peers = rule.get(peers_key, [])
-    return not peers or any(_peer_selects(peer, labels) for peer in peers)
-
-
-def _policies(docs: list[Doc], labels: dict[str, str], direction: str) -> Iterator[Doc]:
-    for policy in of_kind(docs, "NetworkPolicy"):
-        if direction in policy["spec"].get("policyTypes", []) and selects(
-            policy["spec"].get("podSelector"), labels
-        ):
-            yield policy
-
-
-def allows_egress(
-    docs: list[Doc], source: dict[str, str], port: int, target: dict[str, str] | None
-) -> bool:
-    return any(
-        _rule_allows(rule, "to", port, target)
-        for policy in _policies(docs, source, "Egress")
-        for rule in policy["spec"].get("egress", [])
-    )
-
-
-def check_network_policies(docs: list[Doc]) -> list[str]:
-    """Deny by default; DNS for all; only the gateway into entity and math; the paths needed."""
-    problems = []
-    policies = of_kind(docs, "NetworkPolicy")
-    workloads = {w["metadata"]["name"]: w for w in of_kind(docs, "Deployment", "Job")}
-    labels = {name: pod_labels(w) for name, w in workloads.items()}
-    if not any(
-        p["spec"].get("podSelector") == {}
-        and {"Ingress", "Egress"} <= set(p["spec"].get("policyTypes", []))
-        and not p["spec"].get("ingress")
-        and not p["spec"].get("egress")
-        for p in policies
-    ):
-        problems.append("no default-deny NetworkPolicy (every pod, Ingress and Egress, no rule)")
-    for name, pod in labels.items():
-        if not any(
-            _rule_allows(rule, "to", 53, None)
-            and (not rule.get("ports") or "UDP" in {p.get("protocol") for p in rule["ports"]})
-            for policy in _policies(docs, pod, "Egress")
-            for rule in policy["spec"].get("egress", [])
-        ):
-            problems.append(f"{name} may not resolve names (no egress to port 53/UDP)")
-    for name in ("entity", "math"):
-        if name not in labels:
-            continue
-        rules = [
-            r
-            for p in _policies(docs, labels[name], "Ingress")
-            for r in p["spec"].get("ingress", [])
-        ]
-        for rule in rules:
-            peers = rule.get("from", [])
-            only_gateway = peers and all(
-                set(peer) == {"podSelector"}
-                and "gateway" in labels
-                and selects(peer["podSelector"], labels["gateway"])
-                and not any(
-                    selects(peer["podSelector"], other)
-                    for n, other in labels.items()
-                    if n != "gateway"
-                )
-                for peer in peers
-            )
-            if not only_gateway:
-                problems.append(f"{name} may be reached from more than the gateway: {peers}")
-        if "gateway" in labels:
-            port = workloads[name]["spec"]["template"]["spec"]["containers"][0]["ports"][0]
-            if not any(
-                _rule_allows(r, "from", number_or_name, labels["gateway"])
-                for r in rules
-                for number_or_name in (port["containerPort"], port.get("name", ""))
-            ):
-                problems.append(f"the gateway may not reach {name} (ingress)")
-            if not allows_egress(docs, labels["gateway"], port["containerPort"], labels[name]):
-                problems.append(f"the gateway may not reach {name} (egress)")
-    for name in ("entity", "migrate"):
-        if name in labels and not allows_egress(docs, labels[name], 5432, None):
-            problems.append(f"{name} may not reach PostgreSQL (egress to 5432)")
-    if "gateway" in labels:
-        if not allows_egress(docs, labels["gateway"], 6379, None):
-            problems.append("the gateway may not reach Redis (egress to 6379)")
-        if not any(
-            _rule_allows(rule, "from", "http", None)
-            for policy in _policies(docs, labels["gateway"], "Ingress")
-            for rule in policy["spec"].get("ingress", [])
-        ):
-            problems.append("the ingress controller may not reach the gateway")
-    return problems
-
-
-CHECKS: dict[str, Check] = {
-    "selectors": check_selectors,
-    "services": check_services,
-    "probes": check_probes,
-    "images": check_images,
-    "upstream urls": check_upstream_urls,
-    "security contexts": check_security_contexts,
-    "termination": check_termination,
-    "scaling": check_scaling,
-    "secrets": check_secrets,
-    "settings": check_settings,
-    "network policies": check_network_policies,
-}
+REGISTRY = read(deployables())
 
 
 # -- the rendered manifests ------------------------------------------------------------------
 
 
+def rendered_as(name: str) -> list[Doc]:
+    return render(KUSTOMIZATIONS[name])
+
+
 @pytest.fixture(params=sorted(KUSTOMIZATIONS))
 def rendered(request: pytest.FixtureRequest) -> list[Doc]:
     name: str = request.param
-    return render(name)
+    return rendered_as(name)
 
 
 def test_the_validation_version_is_bundled() -> None:
@@ -558,15 +71,84 @@ def test_every_document_is_valid_kubernetes(rendered: list[Doc]) -> None:
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_the_rendered_manifests_pass(rendered: list[Doc], check: str) -> None:
-    assert CHECKS[check](rendered) == []
+    assert CHECKS[check](rendered, REGISTRY) == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAY_CHECKS)
+def test_each_overlay_passes_its_own_checks(overlay: str) -> None:
+    assert OVERLAY_CHECKS[overlay](rendered_as(overlay), REGISTRY) == []
+
+
+def _without(docs: list[Doc], name: str) -> list[Doc]:
+    """The documents with every trace of deployable *name* taken out (as if forgotten)."""
+    return [
+        doc
+        for doc in docs
+        if doc["metadata"]["name"] != name
+        and doc.get("metadata", {}).get("labels", {}).get(NAME) != name
+    ]
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_a_deployable_the_manifests_forget_is_reported(name: str) -> None:
+    problems = CHECKS["deployables"](_without(rendered_as("base"), name), REGISTRY)
+    assert any(problem.startswith(f"{name}: no ") for problem in problems), problems
+
+
+@pytest.mark.parametrize("name", [d.name for d in REGISTRY.services])
+def test_a_service_the_gateway_or_its_policies_forget_is_reported(name: str) -> None:
+    docs = rendered_as("base")
+    gateway = containers(find(docs, "Deployment", "gateway"))[0]
+    url = REGISTRY[name].url_setting
+    gateway["env"] = [var for var in gateway["env"] if var["name"] != url]
+    assert f"gateway: {url} is None, not http://{name}:{REGISTRY[name].port}" in CHECKS["routes"](
+        docs, REGISTRY
+    )
+    policy = find(docs, "NetworkPolicy", "gateway")["spec"]
+    policy["egress"] = [
+        rule
+        for rule in policy["egress"]
+        if not any(
+            peer.get("podSelector", {}).get("matchLabels") == {NAME: name}
+            for peer in rule.get("to", [])
+        )
+    ]
+    assert f"gateway may not reach {name} (egress)" in CHECKS["network policies"](docs, REGISTRY)
+
+
+@pytest.mark.parametrize("name", [d.name for d in REGISTRY.services] + [REGISTRY.gateway.name])
+def test_a_deployment_the_prod_overlay_forgets_is_reported(name: str) -> None:
+    """What the base gives it: one replica, its image tagged latest, no spread."""
+    docs = rendered_as("prod")
+    base = find(rendered_as("base"), "Deployment", name)
+    forgotten = find(docs, "Deployment", name)
+    forgotten["spec"]["replicas"] = base["spec"]["replicas"]
+    pod_spec(forgotten).pop("topologySpreadConstraints")
+    containers(forgotten)[0]["image"] = containers(base)[0]["image"]
+    problems = OVERLAY_CHECKS["prod"](docs, REGISTRY)
+    assert {
+        f"Deployment/{name}: fewer than two replicas",
+        f"Deployment/{name}: not spread over nodes",
+        f"Deployment/{name}: image 'flask-blueprint/{name}:latest' is not pinned",
+    } <= set(problems), problems
+
+
+def test_a_dev_deployment_scaled_up_is_reported() -> None:
+    docs = rendered_as("dev")
+    find(docs, "Deployment", "gateway")["spec"]["replicas"] = 2
+    assert OVERLAY_CHECKS["dev"](docs, REGISTRY) == ["Deployment/gateway: 2 replicas, not 1"]
 
 
 def test_every_part_is_rendered(rendered: list[Doc]) -> None:
     kinds = {(doc["kind"], doc["metadata"]["name"]) for doc in rendered}
-    for name in APPS:
-        for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
-            assert (kind, name) in kinds
-    assert ("Job", "migrate") in kinds
+    for d in REGISTRY.values():
+        wanted = (
+            ("Job",)
+            if d.kind == "job"
+            else ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget")
+        )
+        for kind in wanted:
+            assert (kind, d.name) in kinds
     assert ("Ingress", "gateway") in kinds
     assert ("NetworkPolicy", "default-deny") in kinds
     for doc in rendered:
@@ -577,46 +159,16 @@ def test_every_part_is_rendered(rendered: list[Doc]) -> None:
             assert key in pod_labels(workload), f"{name_of(workload)}: pods lack {key}"
 
 
-def test_the_gateway_routes_to_both_services(rendered: list[Doc]) -> None:
-    env = env_of(containers(find(rendered, "Deployment", "gateway"))[0])
-    assert {name: env[name].get("value") for name in UPSTREAMS} == {
-        "ENTITY_URL": "http://entity:8001",
-        "MATH_URL": "http://math:8002",
-    }
-    assert "RATELIMIT_STORAGE_URI" in env
-    entity = env_of(containers(find(rendered, "Deployment", "entity"))[0])
-    assert "secretKeyRef" in entity["DATABASE_URL"]["valueFrom"]
-    migrate = env_of(containers(find(rendered, "Job", "migrate"))[0])
-    assert "secretKeyRef" in migrate["DATABASE_URL"]["valueFrom"]
-
-
-def test_readiness_is_the_database_for_services_and_itself_for_the_gateway(
+def test_database_urls_and_rate_limits_come_from_the_secret_and_the_config(
     rendered: list[Doc],
 ) -> None:
-    paths = {
-        name: {
-            probe: containers(find(rendered, "Deployment", name))[0][probe]["httpGet"]["path"]
-            for probe in PROBES
-        }
-        for name in APPS
-    }
-    assert paths == {
-        "entity": {
-            "startupProbe": "/healthz",
-            "readinessProbe": "/readyz",
-            "livenessProbe": "/healthz",
-        },
-        "math": {
-            "startupProbe": "/healthz",
-            "readinessProbe": "/readyz",
-            "livenessProbe": "/healthz",
-        },
-        "gateway": {
-            "startupProbe": "/healthz",
-            "readinessProbe": "/healthz",
-            "livenessProbe": "/healthz",
-        },
-    }
+    env = env_of(containers(find(rendered, "Deployment", "gateway"))[0])
+    assert "configMapKeyRef" in env["RATELIMIT_STORAGE_URI"]["valueFrom"]
+    for d in REGISTRY.values():
+        if d.database or d.kind == "job":
+            kind = "Job" if d.kind == "job" else "Deployment"
+            env = env_of(containers(find(rendered, kind, d.name))[0])
+            assert "secretKeyRef" in env["DATABASE_URL"]["valueFrom"], d.name
 
 
 def test_the_ingress_goes_to_the_gateway(rendered: list[Doc]) -> None:
@@ -630,14 +182,14 @@ def test_the_ingress_goes_to_the_gateway(rendered: list[Doc]) -> None:
 
 def test_the_migration_job_is_bounded() -> None:
     for name in KUSTOMIZATIONS:
-        job = find(render(name), "Job", "migrate")["spec"]
+        job = find(rendered_as(name), "Job", "migrate")["spec"]
         assert job["backoffLimit"] > 0 and job["ttlSecondsAfterFinished"] > 0
         assert job["template"]["spec"]["restartPolicy"] in {"Never", "OnFailure"}
 
 
 def test_the_overlays_are_namespaced() -> None:
     for name in ("dev", "prod"):
-        docs = render(name)
+        docs = rendered_as(name)
         namespaces = [doc["metadata"]["name"] for doc in of_kind(docs, "Namespace")]
         assert len(namespaces) == 1, name
         for doc in docs:
@@ -645,29 +197,15 @@ def test_the_overlays_are_namespaced() -> None:
                 assert doc["metadata"].get("namespace") == namespaces[0], name_of(doc)
 
 
-def test_dev_runs_one_of_each() -> None:
-    docs = render("dev")
-    assert {d["spec"]["replicas"] for d in of_kind(docs, "Deployment")} == {1}
-    assert {h["spec"]["minReplicas"] for h in of_kind(docs, "HorizontalPodAutoscaler")} == {1}
-
-
-def test_prod_runs_at_least_two_of_pinned_images_on_its_host() -> None:
-    docs = render("prod")
-    assert min(d["spec"]["replicas"] for d in of_kind(docs, "Deployment")) >= 2
-    assert min(h["spec"]["minReplicas"] for h in of_kind(docs, "HorizontalPodAutoscaler")) >= 2
-    for workload in of_kind(docs, "Deployment", "Job"):
-        for container in containers(workload):
-            match = IMAGE.match(container["image"])
-            assert match, container["image"]
-            assert match["tag"] not in {None, "latest"} or "@sha256:" in container["image"]
-    ingress = find(docs, "Ingress", "gateway")["spec"]
+def test_prod_serves_its_host_with_tls() -> None:
+    ingress = find(rendered_as("prod"), "Ingress", "gateway")["spec"]
     assert [rule.get("host") for rule in ingress["rules"]] == ["api.example.com"]
     assert ingress["tls"] == [{"hosts": ["api.example.com"], "secretName": "api-example-com-tls"}]
 
 
 def test_prod_gives_more_resources_than_dev() -> None:
     def memory(name: str) -> str:
-        deployment = find(render(name), "Deployment", "entity")
+        deployment = find(rendered_as(name), "Deployment", "entity")
         limit: str = containers(deployment)[0]["resources"]["limits"]["memory"]
         return limit
 
@@ -675,6 +213,28 @@ def test_prod_gives_more_resources_than_dev() -> None:
 
 
 # -- the checks themselves, on a small manifest ----------------------------------------------
+
+
+# math, and calc (with tables) that calls math, behind the gateway.
+SMALL_REGISTRY = read(
+    {
+        "math": {
+            "kind": "service",
+            "target": "services/math:serve",
+            "port": 8002,
+            "prefixes": ["/api/math"],
+        },
+        "calc": {
+            "kind": "service",
+            "target": "services/calc:serve",
+            "port": 8009,
+            "prefixes": ["/api/calc"],
+            "database": True,
+            "calls": ["math"],
+        },
+        "gateway": {"kind": "gateway", "target": "services/gateway:serve", "port": 8000},
+    }
+)
 
 
 def _app(name: str, port: int, env: list[Doc]) -> list[Doc]:
@@ -705,6 +265,9 @@ def _app(name: str, port: int, env: list[Doc]) -> list[Doc]:
             *env,
         ],
         **{kind: copy.deepcopy(probe) for kind in PROBES},
+        "readinessProbe": {
+            "httpGet": {"path": "/healthz" if name == "gateway" else "/readyz", "port": "http"}
+        },
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
         "securityContext": {
             **context,
@@ -770,9 +333,14 @@ def _policy(name: str, spec: Doc) -> Doc:
     }
 
 
+def _pods(name: str) -> Doc:
+    return {"podSelector": {"matchLabels": {NAME: name}}}
+
+
 def small_manifest() -> list[Doc]:
-    """math behind the gateway, with the policies between them: passes every check."""
-    gateway_pods = {"podSelector": {"matchLabels": {NAME: "gateway"}}}
+    """SMALL_REGISTRY deployed, with the policies between them: passes every check."""
+    gateway_pods = _pods("gateway")
+    database = {"secretKeyRef": {"name": SECRET_NAME, "key": "DATABASE_URL"}}
     return [
         {
             "apiVersion": "v1",
@@ -781,7 +349,22 @@ def small_manifest() -> list[Doc]:
             "data": {"LOG_LEVEL": "INFO"},
         },
         *_app("math", 8002, []),
-        *_app("gateway", 8000, [{"name": "MATH_URL", "value": "http://math:8002"}]),
+        *_app(
+            "calc",
+            8009,
+            [
+                {"name": "DATABASE_URL", "valueFrom": database},
+                {"name": "MATH_URL", "value": "http://math:8002"},
+            ],
+        ),
+        *_app(
+            "gateway",
+            8000,
+            [
+                {"name": "MATH_URL", "value": "http://math:8002"},
+                {"name": "CALC_URL", "value": "http://calc:8009"},
+            ],
+        ),
         _policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
         _policy(
             "dns",
@@ -813,7 +396,28 @@ def small_manifest() -> list[Doc]:
                         "ports": [{"port": 8002}],
                     },
                     {"ports": [{"port": 6379}]},
+                    {"to": [_pods("calc")], "ports": [{"port": 8009}]},
                 ],
+            },
+        ),
+        _policy(
+            "calc",
+            {
+                "podSelector": {"matchLabels": {NAME: "calc"}},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [gateway_pods], "ports": [{"port": "http"}]}],
+                "egress": [
+                    {"ports": [{"port": 5432}]},
+                    {"to": [_pods("math")], "ports": [{"port": 8002}]},
+                ],
+            },
+        ),
+        _policy(
+            "math-from-calc",
+            {
+                "podSelector": {"matchLabels": {NAME: "math"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [_pods("calc")], "ports": [{"port": "http"}]}],
             },
         ),
     ]
@@ -825,6 +429,17 @@ def _container(docs: list[Doc], name: str = "math") -> Doc:
 
 def _env(docs: list[Doc], name: str, variable: str) -> Doc:
     return env_of(_container(docs, name))[variable]
+
+
+def _drop_env(docs: list[Doc], name: str, variable: str) -> None:
+    container = _container(docs, name)
+    container["env"] = [var for var in container["env"] if var["name"] != variable]
+
+
+def _stranger(docs: list[Doc]) -> None:
+    stranger = copy.deepcopy(find(docs, "Deployment", "math"))
+    stranger["metadata"]["name"] = "stats"
+    docs.append(stranger)
 
 
 def _twin(docs: list[Doc]) -> None:
@@ -946,6 +561,84 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Doc]], object]]] = {
         "network policies",
         lambda d: find(d, "NetworkPolicy", "gateway")["spec"]["egress"].pop(1),
     ),
+    "the callee closed to its caller": (
+        "network policies",
+        lambda d: d.remove(find(d, "NetworkPolicy", "math-from-calc")),
+    ),
+    "the caller may not reach its callee": (
+        "network policies",
+        lambda d: find(d, "NetworkPolicy", "calc")["spec"]["egress"].pop(1),
+    ),
+    "a service open to one that does not call it": (
+        "network policies",
+        lambda d: d.append(
+            _policy(
+                "calc-from-math",
+                {
+                    "podSelector": {"matchLabels": {NAME: "calc"}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": [_pods("math")]}],
+                },
+            )
+        ),
+    ),
+    "tables out of reach": (
+        "network policies",
+        lambda d: find(d, "NetworkPolicy", "calc")["spec"]["egress"].pop(0),
+    ),
+    "PostgreSQL open to a service without tables": (
+        "network policies",
+        lambda d: find(d, "NetworkPolicy", "math")["spec"].update(
+            policyTypes=["Ingress", "Egress"], egress=[{"ports": [{"port": 5432}]}]
+        ),
+    ),
+    "a deployable not deployed": (
+        "deployables",
+        lambda d: d.remove(find(d, "Deployment", "calc")),
+    ),
+    "a deployable without its Service": (
+        "deployables",
+        lambda d: d.remove(find(d, "Service", "calc")),
+    ),
+    "a Deployment not in the registry": ("deployables", _stranger),
+    "a container port not the registry's": (
+        "deployables",
+        lambda d: _container(d)["ports"][0].update(containerPort=8080),
+    ),
+    "a Service port not the registry's": (
+        "deployables",
+        lambda d: find(d, "Service", "math")["spec"]["ports"][0].update(port=80),
+    ),
+    "another deployable's image": (
+        "deployables",
+        lambda d: _container(d).update(image="flask-blueprint/calc:1.0"),
+    ),
+    "the gateway without a service's URL": (
+        "routes",
+        lambda d: _drop_env(d, "gateway", "CALC_URL"),
+    ),
+    "a caller without its callee's URL": ("routes", lambda d: _drop_env(d, "calc", "MATH_URL")),
+    "a URL of a service not called": (
+        "routes",
+        lambda d: _container(d)["env"].append({"name": "CALC_URL", "value": "http://calc:8009"}),
+    ),
+    "a URL on another port": (
+        "routes",
+        lambda d: _env(d, "calc", "MATH_URL").update(value="http://math:80"),
+    ),
+    "tables without DATABASE_URL": ("databases", lambda d: _drop_env(d, "calc", "DATABASE_URL")),
+    "DATABASE_URL without tables": (
+        "databases",
+        lambda d: _container(d)["env"].append(copy.deepcopy(_env(d, "calc", "DATABASE_URL"))),
+    ),
+    "a service ready without its database": (
+        "readiness",
+        lambda d: _container(d)["readinessProbe"]["httpGet"].update(path="/healthz"),
+    ),
+    "the gateway unready when one service is down": (
+        "readiness",
+        lambda d: _container(d, "gateway")["readinessProbe"]["httpGet"].update(path="/readyz"),
+    ),
 }
 
 
@@ -961,7 +654,9 @@ def _clean(docs: list[Doc]) -> list[Doc]:
 def test_the_small_manifest_passes_every_check_and_the_schema() -> None:
     docs = small_manifest()
     assert validate_documents(docs) == []
-    assert {name: CHECKS[name](docs) for name in CHECKS} == {name: [] for name in CHECKS}
+    assert {name: CHECKS[name](docs, SMALL_REGISTRY) for name in CHECKS} == {
+        name: [] for name in CHECKS
+    }
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES)
@@ -969,7 +664,7 @@ def test_each_check_finds_its_breakage(breakage: str) -> None:
     check, breaks = BREAKAGES[breakage]
     docs = small_manifest()
     breaks(docs)
-    assert CHECKS[check](_clean(docs)), f"{check} did not notice: {breakage}"
+    assert CHECKS[check](_clean(docs), SMALL_REGISTRY), f"{check} did not notice: {breakage}"
 
 
 def test_every_check_is_broken_at_least_once() -> None:

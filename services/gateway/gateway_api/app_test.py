@@ -11,7 +11,11 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from gateway.testing import Upstream
-from gateway_api.app import create_app
+from gateway_api.app import SERVICES, create_app
+
+# Every service of the registry, at a host of its name (a mock transport answers).
+URLS = {service.url_setting: f"http://{service.name}" for service in SERVICES}
+NAMES = sorted(service.name for service in SERVICES)
 
 ENTITY_DOC = {
     "swagger": "2.0",
@@ -30,20 +34,21 @@ def make(down: frozenset[str] = frozenset(), **overrides: object) -> Flask:
 
     return create_app(
         env="test",
-        overrides={"ENTITY_URL": "http://entity", "MATH_URL": "http://math", **overrides},
+        overrides={**URLS, **overrides},
         transport=httpx.MockTransport(handler),
     )
 
 
 def test_healthz_is_the_gateway_itself() -> None:
-    response = make(down=frozenset({"entity", "math"})).test_client().get("/healthz")
+    response = make(down=frozenset(NAMES)).test_client().get("/healthz")
     assert response.status_code == 200 and response.data == b"ok"
 
 
 def test_readyz_when_every_upstream_answers() -> None:
     response = make().test_client().get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"data": {"entity": "ready", "math": "ready"}}
+    assert response.get_json() == {"data": {name: "ready" for name in NAMES}}
+    assert {"entity", "math", "note"} <= set(NAMES)
 
 
 def test_readyz_names_the_upstreams_that_are_down() -> None:
@@ -57,7 +62,8 @@ def test_swagger_is_merged_and_names_what_is_missing() -> None:
     spec = make().test_client().get("/swagger").get_json()
     validate(spec)
     assert list(spec["paths"]) == ["/api/entities"]
-    assert spec["x-unavailable-services"] == ["math"]  # math's document had no paths
+    # The others' documents had no paths.
+    assert spec["x-unavailable-services"] == [name for name in NAMES if name != "entity"]
 
 
 def test_docs_are_swagger_ui_over_the_merged_document() -> None:

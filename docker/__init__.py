@@ -1,0 +1,1 @@
+"""The production artifacts (images, Compose, Kubernetes, Lambda) and the checks of them."""

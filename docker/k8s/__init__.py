@@ -1,0 +1,1 @@
+"""The Kubernetes manifests (Kustomize) and the checks of them (`docker.k8s.manifests`)."""
