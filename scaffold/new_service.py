@@ -162,8 +162,12 @@ def plan(
     plural: str | None = None,
     port: int | None = None,
     fields: Sequence[FieldSpec] = DEFAULT_FIELDS,
+    calls: Sequence[str] = (),
 ) -> ServicePlan:
-    """The service *name* as it would be written, checked against *registry*."""
+    """The service *name* as it would be written, checked against *registry*.
+
+    *calls*: the services it will call (its code does that; the registry
+    entry, Compose and Kubernetes give it their URLs and let it reach them)."""
     if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name) or keyword.iskeyword(name):
         raise ValueError(f"{name!r}: a service is named in snake_case, like note")
     if name in registry or name in ("core", "stack", "bench", "scaffold", "deployables"):
@@ -184,7 +188,11 @@ def plan(
         prefixes=(prefix,),
         database=True,
         scopes=(f"{name}:read", f"{name}:write", f"{name}:admin"),
+        calls=tuple(calls),
     )
+    unknown = [c for c in calls if c not in {d.name for d in registry.services}]
+    if unknown:
+        raise ValueError(f"it calls {', '.join(unknown)}, which the registry has no service of")
     values = _substitutions(name, plural, fields, prefix)
     files: dict[str, str] = {}
     for path, text in _template_files().items():
@@ -211,7 +219,12 @@ def registry_entry(deployable: Deployable) -> str:
         f'            "prefixes": ["{deployable.prefixes[0]}"],\n'
         '            "database": True,\n'
         f'            "scopes": [{scopes}],\n'
-        "        },\n"
+        + (
+            f'            "calls": {json.dumps(list(deployable.calls))},\n'
+            if deployable.calls
+            else ""
+        )
+        + "        },\n"
     )
 
 
@@ -261,6 +274,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--plural", help="the table and route name (default: NAME + s)")
     parser.add_argument("--port", type=int, help="its default port (default: the next free)")
     parser.add_argument(
+        "--calls",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="a service it calls over HTTP, given its URL as <SERVICE>_URL (repeatable)",
+    )
+    parser.add_argument(
         "--field",
         action="append",
         default=[],
@@ -277,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             plural=options.plural,
             port=options.port,
             fields=fields,
+            calls=options.calls,
         )
         write_service(root, service)
     except ValueError as error:

@@ -56,6 +56,14 @@ def test_bad_fields_are_refused(spec: str, refusal: str) -> None:
         parse_field(spec)
 
 
+def test_a_callee_must_be_a_service_of_the_registry() -> None:
+    assert plan("widget", REGISTRY, calls=["entity"]).deployable.calls == ("entity",)
+    with pytest.raises(ValueError, match="no service of"):
+        plan("widget", REGISTRY, calls=["nothing"])
+    with pytest.raises(ValueError, match="no service of"):
+        plan("widget", REGISTRY, calls=["gateway"])
+
+
 def test_the_plan_takes_the_next_free_port_and_names_everything() -> None:
     service = plan("widget", REGISTRY)
     used = {d.port for d in REGISTRY.values()}
@@ -87,11 +95,13 @@ def test_a_written_service_passes_its_own_tests(tmp_path: Path, database_url: st
     root.mkdir()
     copy_of_the_repository(root)
     fields = [parse_field("title:string:80:required:search"), parse_field("rank:integer")]
-    service = plan("widget", REGISTRY, fields=fields)
+    service = plan("widget", REGISTRY, fields=fields, calls=["entity"])
     write_service(root, service)
     with pytest.raises(ValueError, match="exist already"):
         write_service(root, service)  # nothing is overwritten
-    assert '"widget": {' in (root / "deployables.py").read_text()
+    registry = (root / "deployables.py").read_text()
+    assert '"widget": {' in registry and '"calls": ["entity"]' in registry
+    assert "ENTITY_URL" in (root / "docker/k8s/base/widget.yaml").read_text()
     assert '"widget",' in (root / "pyproject.toml").read_text()
 
     here = os.getcwd()
