@@ -107,10 +107,11 @@ def test_a_written_service_passes_its_own_tests(tmp_path: Path, database_url: st
     here = os.getcwd()
     site = [p for p in sys.path if p and not p.startswith(here)]  # the third-party code
     roots = ["libs/core", "services/widget", "migrations/widget", "."]
+    # Its tests make their own database, as every test process does: in the
+    # PostgreSQL that DATABASE_URL names (a schema of their own), else SQLite.
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([*(str(root / r) for r in roots), *site]),
-        "DATABASE_URL": database_url,
     }
     env.pop("PEX_EXTRA_SYS_PATH", None)
     tests = subprocess.run(
@@ -145,7 +146,7 @@ def test_a_written_service_passes_its_own_tests(tmp_path: Path, database_url: st
     migrated = subprocess.run(
         [sys.executable, "-c", script],
         cwd=root,
-        env=env,
+        env={**env, "DATABASE_URL": database_url},  # this test's own database
         capture_output=True,
         text=True,
         timeout=120,
