@@ -29,6 +29,7 @@ operation's security and scopes go into the swagger document.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ class TokenVerifier:
     def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
+            _check_times(jwt.decode(token, options={"verify_signature": False}))
         except jwt.InvalidTokenError:
             raise _invalid("The token is malformed.") from None
         algorithm = str(header.get("alg", ""))
@@ -185,6 +187,28 @@ class TokenVerifier:
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
         return Principal(subject, scopes, claims)
+
+
+TIME_CLAIMS = ("exp", "nbf", "iat")
+LATEST = 32503680000  # 3000-01-01T00:00:00Z
+"""No time claim may lie beyond this: a later ``exp`` is a token that never expires."""
+
+
+def _check_times(claims: Mapping[str, Any]) -> None:
+    """Refuse time claims that are not NumericDates (RFC 7519 section 2): a
+    number of seconds, not text (PyJWT takes ``"123"``), not a boolean, and
+    within reason (PyJWT takes ``1e300``, a token that never expires)."""
+    for name in TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not 0 <= value <= LATEST
+        ):
+            raise _invalid(f"The token's {name} is not a time (seconds since 1970).")
 
 
 def check_auth_config(config: Mapping[str, Any], env: str) -> None:

@@ -97,6 +97,33 @@ def _segment(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", ["9999999999", "1", True, 1e300, -1, None, [1], 32503680001])
+def test_time_claims_that_are_not_times_are_refused(claim: str, value: Any) -> None:
+    token = jwt.encode(claims(**{claim: value}), SECRET, algorithm="HS256")
+    assert f"token's {claim} is not a time" in refused(TokenVerifier({"JWT_SECRET": SECRET}), token)
+
+
+def test_time_claims_as_whole_or_fractional_seconds_are_accepted() -> None:
+    now = time.time()
+    token = jwt.encode(claims(iat=now, nbf=now, exp=now + 60.5), SECRET, algorithm="HS256")
+    assert TokenVerifier({"JWT_SECRET": SECRET}).verify(token).subject == "alice"
+
+
+def test_a_nan_time_is_refused() -> None:
+    header = _segment({"alg": "HS256", "typ": "JWT"})
+    now = int(time.time())
+    payload = (
+        base64.urlsafe_b64encode(f'{{"sub": "alice", "iat": {now}, "exp": NaN}}'.encode())
+        .rstrip(b"=")
+        .decode()
+    )
+    signing = f"{header}.{payload}".encode()
+    signature = hmac.new(SECRET.encode(), signing, hashlib.sha256).digest()
+    token = f"{header}.{payload}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    assert "exp is not a time" in refused(TokenVerifier({"JWT_SECRET": SECRET}), token)
+
+
 def test_alg_none_is_refused() -> None:
     token = _segment({"alg": "none", "typ": "JWT"}) + "." + _segment(claims()) + "."
     assert "algorithm" in refused(
