@@ -9,7 +9,9 @@ when unset), with the URLs of the services it calls; the gateway last, on
 ``PORT`` (8000) at ``HOST`` (127.0.0.1), routing to all of them. The services
 trust the gateway's ``X-Forwarded-*`` headers, so the links they return point
 at it. Every other variable (``JWT_*``, ``RATELIMIT_*``, ``LOG_LEVEL``, ...)
-is handed to every service. Ctrl-C or SIGTERM stops them all.
+is handed to every service. Ctrl-C or SIGTERM stops them all. With
+``APP_ENV=prod`` it refuses to start without ``DATABASE_URL``, as the
+services do.
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ def database_url(service: Deployable) -> str:
 
 
 def main() -> None:
+    if os.environ.get("APP_ENV") == "prod" and not os.environ.get("DATABASE_URL"):
+        # The services refuse prod without DATABASE_URL; the stack would hand
+        # them its SQLite files, so it refuses for them.
+        print("stack: prod refuses to start without DATABASE_URL", file=sys.stderr, flush=True)
+        sys.exit(2)
     host = os.environ.get("HOST", "127.0.0.1")
     gateway_port = _port("PORT", 8000)
     for line in migrate.lines():

@@ -6,12 +6,15 @@ them under the gateway.
 """
 
 import json
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -286,3 +289,22 @@ def test_a_burst_over_the_limit_is_429(system: dict[str, Any]) -> None:
         assert call(limited.url, "GET", "/healthz").status_code == 200
     finally:
         limited.stop()
+
+
+def test_the_stack_refuses_prod_without_a_database_url(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "stack.run"],
+        env={
+            **env,
+            "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path),
+            "APP_ENV": "prod",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "prod refuses to start without DATABASE_URL" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no SQLite file was made
