@@ -8,6 +8,8 @@ usable on its own:
   (404 when absent; 403 unless the caller owns it or has ``<scope>:admin``)
   and the request's preconditions checked (412), before anything changes;
 - `CrudResource.on_current`: a view decorator passing that row as ``found``;
+- `CrudResource.write`: a change made on it, last writer winning when the
+  client sent no ``If-Match`` (412 only for a client that named a version);
 - `CrudResource.created`, `CrudResource.found` and `CrudResource.changed`:
   the answers (201 with ``Location`` and ``ETag``; 200 or 304 with the
   ``ETag``; 200 with the new ``ETag``).
@@ -31,7 +33,7 @@ from flask_restx import Namespace, Resource
 from .auth import current_principal, requires
 from .crud import CrudService
 from .decorators import accepts, document_errors, responds
-from .errors import Forbidden
+from .errors import Forbidden, PreconditionFailed
 from .etag import check_preconditions, make_etag, not_modified
 from .interfaces import BaseInterfaces
 from .query import ListQuery, accepts_list_query
@@ -40,6 +42,10 @@ from .response import ApiResponse
 __all__ = ["CrudResource", "crud_routes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+WRITE_ATTEMPTS = 5
+"""How often a write without ``If-Match`` is tried when others keep winning the race."""
 
 MAX_ID = 2147483647
 """Ids are 32-bit in the database: larger ones cannot exist, so they are 404s."""
@@ -112,6 +118,24 @@ class CrudResource:
             return func(view, found=self.current(kwargs[id_name]), **kwargs)
 
         return document_errors(self.interfaces, 404, 412)(cast(F, wrapper))
+
+    def write(self, id: int, found: Any, change: Callable[[CrudService[Any], Any], T]) -> T:
+        """``change(service, row)`` on the row to change, *found* (`current`).
+
+        A write that lost a race to another (its version moved on: the
+        service's `PreconditionFailed`) is the client's 412 only when the
+        client sent ``If-Match``: it asked for that version. Without one, the
+        last writer wins: the row is loaded again (404 if it was deleted
+        meanwhile, 403 if it changed hands) and the change made on it, a few
+        times at the most."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return change(self.service(), found)
+            except PreconditionFailed:
+                if "If-Match" in request.headers or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+            found = self.current(id)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     @staticmethod
     def location(row: Any) -> str:
@@ -189,7 +213,8 @@ def crud_routes(resource: CrudResource) -> None:
         @responds(shapes.single)
         @_summary(f"Replace {a_one}'s updatable fields")
         def put(self, found: Any, body: dict[str, Any], **ids: int) -> ApiResponse:
-            return resource.changed(resource.service().replace(found, body))
+            id = ids[resource.id_name]
+            return resource.changed(resource.write(id, found, lambda s, r: s.replace(r, body)))
 
         @requires(shapes, scopes.write, scopes.admin, any_of=True)
         @resource.on_current
@@ -198,14 +223,15 @@ def crud_routes(resource: CrudResource) -> None:
         @responds(shapes.single)
         @_summary(f"Change some fields of {a_one}")
         def patch(self, found: Any, body: dict[str, Any], **ids: int) -> ApiResponse:
-            return resource.changed(resource.service().patch(found, body))
+            id = ids[resource.id_name]
+            return resource.changed(resource.write(id, found, lambda s, r: s.patch(r, body)))
 
         @requires(shapes, scopes.write, scopes.admin, any_of=True)
         @resource.on_current
         @api.response(204, "Deleted")
         @_summary(f"Delete {a_one}")
         def delete(self, found: Any, **ids: int) -> ApiResponse:
-            resource.service().delete(found)
+            resource.write(ids[resource.id_name], found, lambda s, r: s.delete(r))
             return ApiResponse(None, 204)
 
     # Named as a hand-written controller would name them (the endpoints and
