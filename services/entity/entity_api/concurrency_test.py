@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -69,8 +70,8 @@ def test_two_patches_without_if_match_both_succeed(server: str) -> None:
         for _ in range(ROUNDS):
             location, _ = created(a)
             answers = at_once(
-                lambda: a.patch(location, json={"purpose": "a"}),
-                lambda: b.patch(location, json={"purpose": "b"}),
+                partial(a.patch, location, json={"purpose": "a"}),
+                partial(b.patch, location, json={"purpose": "b"}),
             )
             assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
             final = a.get(location)
@@ -86,8 +87,8 @@ def test_two_patches_of_the_same_version_with_if_match_one_wins(server: str) -> 
         for _ in range(ROUNDS):
             location, etag = created(a)
             answers = at_once(
-                lambda: a.patch(location, json={"purpose": "a"}, headers={"If-Match": etag}),
-                lambda: b.patch(location, json={"purpose": "b"}, headers={"If-Match": etag}),
+                partial(a.patch, location, json={"purpose": "a"}, headers={"If-Match": etag}),
+                partial(b.patch, location, json={"purpose": "b"}, headers={"If-Match": etag}),
             )
             assert sorted(r.status_code for r in answers) == [200, 412]
             assert a.get(location).headers["ETag"].endswith('-2"')  # one write only
@@ -102,8 +103,8 @@ def test_a_patch_of_a_row_deleted_meanwhile_is_404_never_412(server: str) -> Non
         for _ in range(ROUNDS):
             location, _ = created(a)
             deleted, patched = at_once(
-                lambda: a.delete(location),
-                lambda: b.patch(location, json={"purpose": "late"}),
+                partial(a.delete, location),
+                partial(b.patch, location, json={"purpose": "late"}),
             )
             assert deleted.status_code == 204, deleted.text
             assert patched.status_code in (200, 404), patched.text
