@@ -129,8 +129,12 @@ def base_app(
     init_request_id(app)
     app.extensions["readiness_checks"] = []
     if db is not None:
-        from .database import use_unicode_lower_in_sqlite
+        from .database import engine_options, use_unicode_lower_in_sqlite
 
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""),
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        )
         use_unicode_lower_in_sqlite()
         db.init_app(app)
         add_readiness_check(app, _database_ready(db))

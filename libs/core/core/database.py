@@ -15,10 +15,12 @@ for terms that are not ASCII: an ASCII term matches the same either way.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,16 +29,32 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from .errors import ServiceUnavailable
+
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
 __all__ = [
+    "RETRY_AFTER",
+    "engine_options",
     "icontains",
     "scratch_database",
     "service_database",
+    "unavailable",
     "unicode_lower",
     "use_unicode_lower_in_sqlite",
 ]
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = "5"
+"""Seconds a client is told to wait when the database cannot be reached."""
+POOL_TIMEOUT = 5
+"""Seconds a request waits for a pooled connection before it is a 503."""
+CONNECT_TIMEOUT = 5
+"""Seconds a new PostgreSQL connection may take."""
+
+_outage = threading.Event()  # set while this process finds the database unreachable
 
 
 class unicode_lower(FunctionElement[str]):  # (a SQL function)
@@ -79,6 +97,46 @@ def service_database() -> SQLAlchemy:
     return SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
+def engine_options(url: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """*options* with the bounds a server database needs: a wait for a pooled
+    connection (`POOL_TIMEOUT`; an exhausted pool is a 503, not a hang) and,
+    on PostgreSQL, for a new connection (`CONNECT_TIMEOUT`). SQLite has
+    neither (its in-memory pool takes no timeout)."""
+    found = dict(options)
+    if url.startswith("sqlite"):
+        return found
+    found.setdefault("pool_timeout", POOL_TIMEOUT)
+    if url.startswith("postgresql"):
+        found["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT,
+            **found.get("connect_args", {}),
+        }
+    return found
+
+
+def unavailable(error: BaseException) -> ServiceUnavailable | None:
+    """The 503 for a database that cannot be reached (refused, gone, pool
+    exhausted), or None for any other error. The first of an outage is
+    logged; the rest are not, until a connection succeeds again."""
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
+        return None
+    if not _outage.is_set():
+        _outage.set()
+        log.warning(
+            "database unavailable: %s", type(getattr(error, "orig", None) or error).__name__
+        )
+    return ServiceUnavailable(
+        "The database cannot be reached now; try again later.",
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
+def _reachable(dbapi_connection: Any, connection_record: Any) -> None:
+    if _outage.is_set():
+        _outage.clear()
+        log.warning("database reachable again")
+
+
 def _register(dbapi_connection: Any, connection_record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function(
@@ -87,9 +145,12 @@ def _register(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def use_unicode_lower_in_sqlite() -> None:
-    """Give every SQLite connection from now on ``unicode_lower`` (registers once)."""
+    """Give every SQLite connection from now on ``unicode_lower``, and let every
+    new connection end an outage that `unavailable` logged (registers once)."""
     if not sa.event.contains(sa.engine.Engine, "connect", _register):
         sa.event.listen(sa.engine.Engine, "connect", _register)
+    if not sa.event.contains(sa.engine.Engine, "connect", _reachable):
+        sa.event.listen(sa.engine.Engine, "connect", _reachable)
 
 
 @contextlib.contextmanager

@@ -151,6 +151,10 @@ def _request_id() -> str | None:
 
 def problem_response(exc: BaseException) -> Response:
     """Render *exc* as ``application/problem+json``; the one error handler."""
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from .database import unavailable  # only services with a database get here
+
+        exc = unavailable(exc) or exc
     if isinstance(exc, ApiException):
         status, title, detail = exc.status, exc.problem_title, exc.detail
         errors, headers = exc.errors, exc.headers
