@@ -6,7 +6,7 @@ which works below Flask, calls `read_wsgi_body` itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -36,13 +36,34 @@ def read_wsgi_body(environ: WSGIEnvironment, limit: int | None) -> bytes:
             raise BadRequest("The Content-Length header is negative.")
         if limit is not None and size > limit:
             raise PayloadTooLarge()
-        data: bytes = stream.read(size)
+        data: bytes = _read(stream, size)
         if len(data) < size:
-            raise BadRequest("The request body ended before its Content-Length.")
+            raise BadRequest(ENDED_EARLY)
         return data
     if environ.get("wsgi.input_terminated"):
-        data = stream.read() if limit is None else stream.read(limit + 1)
+        data = _read(stream, None if limit is None else limit + 1)
         if limit is not None and len(data) > limit:
             raise PayloadTooLarge()
         return data
     return b""
+
+
+ENDED_EARLY = "The request body ended before its Content-Length."
+
+
+def _read(stream: Any, size: int | None) -> bytes:
+    """Read from the server's stream; what the client broke is a 400.
+
+    The servers raise what they raise for the client's bytes, and nothing
+    else comes from a read: a body that ends before its length (gevent's
+    OSError "unexpected end of file", gunicorn's ``NoMoreData``), malformed
+    chunks (gevent's OSError, gunicorn's ``InvalidChunkSize`` and
+    ``ChunkMissingTerminator``, which are no OSError).
+    """
+    try:
+        data: bytes = stream.read() if size is None else stream.read(size)
+    except Exception:
+        raise BadRequest(
+            "The request body could not be read: it ended early or its chunks are malformed."
+        ) from None
+    return data

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -148,6 +149,30 @@ def running_server(
         finally:
             code = stop_service(process)
             assert code == 0, f"{package} exited with {code}"
+
+
+def raw_exchange(
+    url: str, request: bytes, timeout: float = 10
+) -> tuple[int, dict[str, str], bytes]:
+    """Send *request* (bytes as they go on the wire) to the server at *url*,
+    close the sending side, and read the first answer: status, headers
+    (lower-case names) and body. For requests no client library would send."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:  # the first answer only, as a client reads it
+        body = body[: int(headers["content-length"])]
+    return int(status_line.split()[1]), headers, body
 
 
 @contextlib.contextmanager

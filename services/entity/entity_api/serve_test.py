@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import running_server
+from core.testing import raw_exchange, running_server
 from entity.db import db
 
 
@@ -134,3 +134,23 @@ def test_a_chunked_body_of_exactly_the_limit_is_read(server: str) -> None:
     head, tail = b'{"name": "x", "purpose": "', b'"}'
     padding = b" " * (1024 * 1024 - len(head) - len(tail))
     assert chunked_post(server, [head, padding, tail]) == 422  # read whole: purpose too long
+
+
+BROKEN_BODIES = {
+    "shorter than its Content-Length": (b'Content-Length: 100\r\n\r\n{"name": "x"'),
+    "a malformed chunk": b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
+    "chunks that end early": b'Transfer-Encoding: chunked\r\n\r\n40\r\n{"name"',
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_BODIES))
+def test_a_broken_body_is_a_400_problem_and_stores_nothing(server: str, broken: str) -> None:
+    head = (
+        "POST /api/entities HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {TOKEN}\r\n"
+    ).encode()
+    status, headers, body = raw_exchange(server, head + BROKEN_BODIES[broken])
+    assert status == 400, body
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["requestId"] == headers["x-request-id"]
+    assert call("GET", f"{server}/api/entities?filter[name]=x")[2]["meta"]["total"] == 0

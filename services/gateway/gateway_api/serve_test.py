@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.testing import running_server
+from core.testing import raw_exchange, running_server
 from gateway.testing import Upstream, recording_upstream
 
 LIMIT = 1000
@@ -91,3 +91,30 @@ def test_the_gateways_own_routes_answer_beside_the_proxy(server: str) -> None:
     assert status == 200 and body == b"ok"
     status, headers, _ = send(server, "GET", "/nowhere")
     assert status == 404 and headers["Content-Type"] == "application/problem+json"
+
+
+BROKEN_BODIES = {
+    "shorter than its Content-Length": (
+        b"POST /api/entities HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"name": "x"'
+    ),
+    "a malformed chunk": (
+        b"POST /api/entities HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"
+    ),
+    "chunks that end early": (
+        b"POST /api/entities HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b'Transfer-Encoding: chunked\r\n\r\n40\r\n{"name"'
+    ),
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_BODIES))
+def test_a_broken_body_is_a_400_problem_and_reaches_no_upstream(
+    server: str, upstream: Upstream, broken: str
+) -> None:
+    status, headers, body = raw_exchange(server, BROKEN_BODIES[broken])
+    assert status == 400, body
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["requestId"] == headers["x-request-id"]
+    assert upstream.requests == []
