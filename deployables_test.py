@@ -69,3 +69,13 @@ def test_bad_entries_are_refused(entries: dict[str, Any], refusal: str) -> None:
 def test_exactly_one_gateway() -> None:
     with pytest.raises(ValueError, match="exactly one gateway"):
         read({"x": service()})
+
+
+def test_url_settings_name_each_deployable_at_its_url() -> None:
+    registry = read(deployables())
+    urls = {"entity": "http://e:1", "math": "http://m:2"}
+    assert registry.url_settings(urls, ["entity"]) == {"ENTITY_URL": "http://e:1"}
+    assert registry.url_settings(urls, urls) == {
+        "ENTITY_URL": "http://e:1",
+        "MATH_URL": "http://m:2",
+    }

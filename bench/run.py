@@ -413,8 +413,9 @@ def main() -> None:
             )
             for d in REGISTRY.services
         }
+        urls = {name: server.url for name, server in services.items()}
         for d in REGISTRY.services:
-            services[d.name].env.update({REGISTRY[c].url_setting: services[c].url for c in d.calls})
+            services[d.name].env.update(REGISTRY.url_settings(urls, d.calls))
         entity, math_ = services["entity"], services["math"]
         log = out / "servers.log"
         log.write_text("")
@@ -423,7 +424,7 @@ def main() -> None:
             service_command(REGISTRY.gateway.package),
             {
                 **common,
-                **{d.url_setting: services[d.name].url for d in REGISTRY.services},
+                **REGISTRY.url_settings(urls, urls),
                 "RATELIMIT_DEFAULT": "100000000/minute",
             },
         )

@@ -5,7 +5,6 @@ answering meanwhile."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 import migrate
 from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
+from core.testing import Hanging
 from stack.conftest import SECRET
 
 COMMON = {"LOG_LEVEL": "WARNING", "JWT_SECRET": SECRET}
@@ -26,28 +26,6 @@ TIMEOUT = 1.0  # ENTITY_TIMEOUT of the notes started here
 
 def bearer(subject: str, scopes: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(SECRET, subject, scopes)}"}
-
-
-class Hanging:
-    """A TCP server that accepts connections and never answers."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.connections.append(self.socket.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.socket.close()
-        for connection in self.connections:
-            connection.close()
 
 
 def started(package: str, env: dict[str, str]) -> tuple[str, Any]:

@@ -29,7 +29,6 @@ import migrate
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
 from core.registry import Deployable, read
-from core.service import local_database_url
 from deployables import deployables
 
 REGISTRY = read(deployables())
@@ -70,10 +69,6 @@ def _port(variable: str, default: int | None = None) -> int:
     return int(value) if value else (default or free_port())
 
 
-def database_url(service: Deployable) -> str:
-    return os.environ.get("DATABASE_URL") or local_database_url(service.name)
-
-
 def main() -> None:
     if os.environ.get("APP_ENV") == "prod" and not os.environ.get("DATABASE_URL"):
         # The services refuse prod without DATABASE_URL; the stack would hand
@@ -82,10 +77,11 @@ def main() -> None:
         sys.exit(2)
     host = os.environ.get("HOST", "127.0.0.1")
     gateway_port = _port("PORT", 8000)
+    # DATABASE_URL, or each service's own local file, as its line says.
+    databases = {line.name: line.database_url() for line in migrate.lines()}
     for line in migrate.lines():
-        url = database_url(REGISTRY[line.name])
-        print(f"stack: migrating {line.name} on {url}", flush=True)
-        migrate.upgrade_all(url, [line])
+        print(f"stack: migrating {line.name} on {databases[line.name]}", flush=True)
+        migrate.upgrade_all(databases[line.name], [line])
 
     stack = Stack()
     stopping = False
@@ -101,11 +97,11 @@ def main() -> None:
         for service in REGISTRY.services:  # in order: a service after those it calls
             env = {"TRUSTED_PROXY_HOPS": "1"}
             if service.database:
-                env["DATABASE_URL"] = database_url(service)
-            env.update({REGISTRY[callee].url_setting: urls[callee] for callee in service.calls})
+                env["DATABASE_URL"] = databases[service.name]
+            env.update(REGISTRY.url_settings(urls, service.calls))
             port = _port(f"{service.name.upper()}_PORT")
             urls[service.name] = stack.start(service, port, "127.0.0.1", env)
-        routes = {REGISTRY[name].url_setting: url for name, url in urls.items()}
+        routes = REGISTRY.url_settings(urls, urls)
         gateway = stack.start(REGISTRY.gateway, gateway_port, host, routes)
     except ServiceError as error:
         print(f"stack: {error}", file=sys.stderr, flush=True)

@@ -7,10 +7,8 @@ them under the gateway.
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from openapi_spec_validator import validate
 from core.auth import mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
 from core.registry import read
+from core.testing import Hanging
 from deployables import deployables
 from entity_migrations import line as entity_line
 from stack.conftest import SECRET
@@ -152,29 +151,6 @@ class Service:
         if self.process is not None:
             stop_service(self.process)
             self.process = None
-
-
-class Hanging:
-    """A TCP server that accepts connections and never answers."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.socket.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-
-    def close(self) -> None:
-        self.socket.close()
-        for connection in self.connections:
-            connection.close()
 
 
 @pytest.fixture(scope="module")

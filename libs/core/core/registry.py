@@ -11,7 +11,7 @@ migration line ``note_migrations`` with the version table
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,6 +96,11 @@ class Registry(Mapping[str, Deployable]):
     def gateway(self) -> Deployable:
         (gateway,) = self.of_kind("gateway")
         return gateway
+
+    def url_settings(self, urls: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+        """The ``<NAME>_URL`` settings of the deployables *names*, at *urls* (by
+        name): what a caller of them, or the gateway, is started with."""
+        return {self[name].url_setting: urls[name] for name in names}
 
     @property
     def scopes(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ A service's ``conftest.py`` provides ``app_factory``, its ``create_app`` (the
 plugin builds the app from it in the ``test`` environment), and
 ``client_scopes``, the scopes of the ``client`` fixture's token.
 
-`running_server` starts a service's package (its serve main) under real gunicorn on a
+`Hanging` is a server that accepts and never answers. `running_server` starts a service's package (its serve main) under real gunicorn on a
 free port, for tests that need real HTTP; `serving` serves a WSGI app over
 real HTTP from a thread of the test process (an upstream for the gateway).
 
@@ -149,6 +149,31 @@ def running_server(
         finally:
             code = stop_service(process)
             assert code == 0, f"{package} exited with {code}"
+
+
+class Hanging:
+    """A TCP server on a free port that accepts connections and never answers:
+    an upstream or a dependency that hangs (`close` ends it)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.socket.close()
+        for connection in self.connections:
+            connection.close()
 
 
 def raw_exchange(
