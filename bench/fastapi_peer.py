@@ -30,6 +30,9 @@ class Entity(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     version: Mapped[int]
+    name_folded: Mapped[str]
+    purpose_folded: Mapped[str | None]
+    owner_id_folded: Mapped[str | None]
 
 
 class EntityOut(BaseModel):
@@ -83,7 +86,11 @@ def fastapi_app() -> FastAPI:
             order = _order(sort)
         except ValueError:
             raise HTTPException(400) from None
-        where = [Entity.name.icontains(name_contains, autoescape=True)] if name_contains else []
+        where = (
+            [Entity.name_folded.contains(name_contains.casefold(), autoescape=True)]
+            if name_contains
+            else []
+        )
         total = db.scalar(sa.select(sa.func.count()).select_from(Entity).where(*where)) or 0
         rows = db.scalars(
             sa.select(Entity)

@@ -22,8 +22,22 @@ from typing import Any
 
 import jwt
 import sqlalchemy as sa
+from sqlalchemy.engine.default import DefaultExecutionContext
+
+
+def _fold_of(source: str) -> Callable[[DefaultExecutionContext], str | None]:
+    """The service's folding (`core.folding`): ``str.casefold`` of *source*, on every insert."""
+
+    def default(context: DefaultExecutionContext) -> str | None:
+        value = context.get_current_parameters().get(source)  # type: ignore[no-untyped-call]
+        return None if value is None else str(value).casefold()
+
+    return default
+
 
 metadata = sa.MetaData()
+# The service's table (migrations/entity), folded columns too: every insert
+# here folds as the service's do, and lists match on the folds as its lists do.
 entities = sa.Table(
     "entities",
     metadata,
@@ -34,6 +48,9 @@ entities = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name_folded", sa.Text, nullable=False, default=_fold_of("name")),
+    sa.Column("purpose_folded", sa.Text, default=_fold_of("purpose")),
+    sa.Column("owner_id_folded", sa.Text, default=_fold_of("owner_id")),
 )
 COLUMNS = [entities.c[n] for n in ("id", "name", "purpose", "owner_id", "created_at", "updated_at")]
 SORTABLE = {"id", "name", "purpose", "createdAt", "updatedAt"}
@@ -118,7 +135,7 @@ def baseline() -> Callable[..., Iterable[bytes]]:
         where = []
         name = request.args.get("filter[name][contains]")
         if name is not None:
-            where.append(entities.c.name.icontains(name, autoescape=True))
+            where.append(entities.c.name_folded.contains(name.casefold(), autoescape=True))
         with engine.connect() as conn:
             total = conn.scalar(sa.select(sa.func.count()).select_from(entities).where(*where))
             rows = conn.execute(

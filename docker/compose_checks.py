@@ -36,6 +36,9 @@ BUNDLED = ("postgres", "redis")  # not ours: left out on the host's network
 # Settings named *_URL that are no service's address.
 OTHER_URLS = frozenset({"DATABASE_URL", "JWT_JWKS_URL"})
 DEFAULT = re.compile(r"\$\{\w+:-([^}]*)\}")
+# The public hosts, required: a value of the operator's, never a default.
+PUBLIC_HOSTS = re.compile(r"\$\{ALLOWED_HOSTS:\?[^}]*\}")
+LOOPBACK = "127.0.0.1"  # what each app's healthcheck names
 
 Compose = dict[str, Any]
 
@@ -178,8 +181,32 @@ def check_ports(stack: Stack, registry: Registry) -> list[str]:
     return problems
 
 
+def allowed_hosts_problems(d: Deployable, value: object) -> list[str]:
+    """What an app's ``ALLOWED_HOSTS`` lacks: the required public hosts, its name, 127.0.0.1.
+
+    The public hosts are the gateway's (the clients') and, forwarded by it,
+    the services'; the name is how the gateway and callers reach it; the
+    loopback address what its healthcheck names.
+    """
+    if value is None:
+        return [f"{d.name}: no ALLOWED_HOSTS"]
+    public = PUBLIC_HOSTS.match(str(value))
+    problems = [] if public else [f"{d.name}: ALLOWED_HOSTS is not ${{ALLOWED_HOSTS:?...}},..."]
+    rest = str(value)[public.end() :] if public else str(value)
+    entries = {entry.strip() for entry in rest.split(",")}
+    problems += [
+        f"{d.name}: ALLOWED_HOSTS does not allow {name}"
+        for name in (d.name, LOOPBACK)
+        if name not in entries
+    ]
+    return problems
+
+
 def check_settings(stack: Stack, registry: Registry) -> list[str]:
-    """Everything of ours in prod; each app health-checked on /healthz, a service behind one proxy."""
+    """Everything of ours in prod; each app health-checked on /healthz, a service behind one proxy.
+
+    Each app allows its hosts (`allowed_hosts_problems`).
+    """
     services = stack.base["services"]
     problems = []
     for d in registry.values():
@@ -197,6 +224,9 @@ def check_settings(stack: Stack, registry: Registry) -> list[str]:
             problems.append(f"{d.name}: no /healthz healthcheck")
         if d.kind == "service" and env.get("TRUSTED_PROXY_HOPS") != 1:
             problems.append(f"{d.name}: TRUSTED_PROXY_HOPS is not 1 (the gateway)")
+        problems += allowed_hosts_problems(d, env.get("ALLOWED_HOSTS"))
+        if "ALLOWED_HOSTS" in environment(stack.host["services"].get(d.name)):
+            problems.append(f"{d.name}: compose.host.yaml replaces its ALLOWED_HOSTS")
     return problems
 
 
@@ -319,7 +349,7 @@ def check_secrets(stack: Stack, registry: Registry) -> list[str]:
 
 
 def check_env_example(stack: Stack, registry: Registry) -> list[str]:
-    """.env.example names each app's ``<NAME>_PORT`` with its default, and no other."""
+    """.env.example names each app's ``<NAME>_PORT`` with its default, and no other; and ALLOWED_HOSTS."""
     written = dict(re.findall(r"^# (\w+_PORT)=(\d+)$", stack.env_example, flags=re.MULTILINE))
     wanted = {f"{d.name.upper()}_PORT": str(d.port) for d in apps(registry)}
     problems = [
@@ -330,6 +360,8 @@ def check_env_example(stack: Stack, registry: Registry) -> list[str]:
     problems += [
         f".env.example: {key} is no app's port" for key in sorted(set(written) - set(wanted))
     ]
+    if not re.search(r"^ALLOWED_HOSTS=\S", stack.env_example, flags=re.MULTILINE):
+        problems.append(".env.example: no ALLOWED_HOSTS (compose.yaml requires it)")
     return problems
 
 

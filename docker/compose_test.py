@@ -136,6 +136,21 @@ BREAKAGES: dict[str, tuple[str, Callable[[Stack], object]]] = {
         "settings",
         lambda s: _env(s, "entity").pop("TRUSTED_PROXY_HOPS"),
     ),
+    "an app without ALLOWED_HOSTS": ("settings", lambda s: _env(s, "gateway").pop("ALLOWED_HOSTS")),
+    "public hosts with a default": (
+        "settings",
+        lambda s: _env(s, "math").update(
+            ALLOWED_HOSTS="${ALLOWED_HOSTS:-localhost},math,127.0.0.1"
+        ),
+    ),
+    "a service not allowing its own name": (
+        "settings",
+        lambda s: _env(s, "note").update(ALLOWED_HOSTS="${ALLOWED_HOSTS:?x},entity,127.0.0.1"),
+    ),
+    "a healthcheck on a host not allowed": (
+        "settings",
+        lambda s: _env(s, "entity").update(ALLOWED_HOSTS="${ALLOWED_HOSTS:?x},entity"),
+    ),
     "a restarted job": ("settings", lambda s: _services(s)["migrate"].update(restart="always")),
     "a database service without DATABASE_URL": (
         "databases",
@@ -192,6 +207,10 @@ BREAKAGES: dict[str, tuple[str, Callable[[Stack], object]]] = {
     "a port .env.example forgets": (
         "env example",
         lambda s: setattr(s, "env_example", s.env_example.replace("# MATH_PORT=8002\n", "")),
+    ),
+    ".env.example without ALLOWED_HOSTS": (
+        "env example",
+        lambda s: setattr(s, "env_example", s.env_example.replace("ALLOWED_HOSTS=", "# ALLOWED_")),
     ),
     "a port .env.example has wrong": (
         "env example",

@@ -29,7 +29,12 @@ from core.process import free_port
 
 PODMAN = shutil.which("podman") or "/usr/bin/podman"
 SECRET = "container-test-jwt-secret-" + "x" * 32
-PROD = {"APP_ENV": "prod", "SECRET_KEY": "container-test-secret-key", "JWT_SECRET": SECRET}
+PROD = {
+    "APP_ENV": "prod",
+    "SECRET_KEY": "container-test-secret-key",
+    "JWT_SECRET": SECRET,
+    "ALLOWED_HOSTS": "127.0.0.1",  # the tests reach each container there
+}
 GRACE = 30
 """The pod's terminationGracePeriodSeconds (docker/k8s): a stop must end within it."""
 

@@ -95,6 +95,10 @@ def _healthy(name: str) -> str:
 
 def _compose_block(d: Deployable, services: dict[str, Any], callees: dict[str, int]) -> str:
     env = [f"      PORT: {_port_setting(d.name, _port_of(d))}\n"]
+    # The public hosts (required), its own name and its healthcheck's 127.0.0.1.
+    required = "${ALLOWED_HOSTS:?ALLOWED_HOSTS is required (see docker/.env.example)}"
+    hosts = f"{required},{d.name},127.0.0.1"
+    env.append(f"      ALLOWED_HOSTS: {_scalar(hosts)}\n")
     waits = []
     if d.database:
         if MIGRATE not in services:

@@ -20,6 +20,10 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_FIELDS", "FieldSpec", "parse_field"]
 
 INT32 = (-(2**31), 2**31 - 1)
+INDEXED_LENGTH = 600
+"""The longest string a field's B-tree index may hold: PostgreSQL refuses an
+index entry over 2,704 bytes, and a character is up to 4 bytes of UTF-8, so a
+longer field is left unindexed (sorting by it then sorts the matches)."""
 RESERVED = {"id", "owner_id", "created_at", "updated_at", "version"}
 """`core.crud.CrudColumns` has these already."""
 
@@ -36,6 +40,11 @@ class FieldSpec:
     def wire(self) -> str:
         head, *rest = self.name.split("_")
         return head + "".join(part.title() for part in rest)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the field gets a B-tree index (see `INDEXED_LENGTH`)."""
+        return self.type != "string" or self.max_length <= INDEXED_LENGTH
 
     @property
     def words(self) -> str:

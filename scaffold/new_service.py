@@ -35,7 +35,7 @@ from core.registry import Deployable, Registry, read
 from deployables import deployables
 
 from .fields import DEFAULT_FIELDS, FieldSpec, parse_field
-from .snippets import interfaces_fields, model_columns, revision_columns
+from .snippets import crud_names, interfaces_fields, model_columns, revision_columns
 
 __all__ = ["ServicePlan", "main", "plan", "write_service"]
 
@@ -125,7 +125,7 @@ def _substitutions(
             '    found = client.get(PATH, query_string={"search": "BETA alpha"}).get_json()\n'
             '    assert [row["id"] for row in found["data"]] == [match["id"]]'
         )
-    indexed = (*(f.name for f in fields), "owner_id", "created_at", "updated_at")
+    indexed = (*(f.name for f in fields if f.indexed), "owner_id", "created_at", "updated_at")
     types = sorted({"String" if f.type == "string" else "Integer" for f in fields})
     words = name.replace("_", " ")
     return {
@@ -139,6 +139,7 @@ def _substitutions(
         "prefix": prefix,
         "keys": json.dumps([f.name for f in fields]),
         "model_columns": model_columns(fields),
+        "crud_names": crud_names(fields),
         "interfaces_fields": interfaces_fields(fields),
         "revision_columns": revision_columns(fields),
         "indexed": json.dumps(indexed),

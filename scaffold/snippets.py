@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .fields import INT32, FieldSpec
 
-__all__ = ["interfaces_fields", "model_columns", "revision_columns"]
+__all__ = ["crud_names", "interfaces_fields", "model_columns", "revision_columns"]
 
 
 def model_columns(fields: Sequence[FieldSpec]) -> str:
@@ -16,10 +16,18 @@ def model_columns(fields: Sequence[FieldSpec]) -> str:
         python = {"string": "str", "integer": "int"}[f.type]
         column = f"sa.String({f.max_length})" if f.type == "string" else "sa.Integer()"
         optional = "" if f.required else " | None"
-        lines.append(
-            f"    {f.name}: Mapped[{python}{optional}] = mapped_column({column}, index=True)"
-        )
+        index = ", index=True" if f.indexed else ""
+        lines.append(f"    {f.name}: Mapped[{python}{optional}] = mapped_column({column}{index})")
+    for f in fields:
+        if f.type == "string":  # filterable with contains: its fold (core.folding)
+            optional = "" if f.required else " | None"
+            lines.append(f'    {f.name}_folded: Mapped[str{optional}] = folded("{f.name}")')
     return "\n".join(lines)
+
+
+def crud_names(fields: Sequence[FieldSpec]) -> str:
+    """What the model imports from `core.crud`."""
+    return "CrudColumns, folded" if any(f.type == "string" for f in fields) else "CrudColumns"
 
 
 def _validator(f: FieldSpec) -> str:
@@ -52,4 +60,9 @@ def revision_columns(fields: Sequence[FieldSpec]) -> str:
     for f in fields:
         column = f"sa.String({f.max_length})" if f.type == "string" else "sa.Integer()"
         lines.append(f'        sa.Column("{f.name}", {column}, nullable={not f.required}),')
+    for f in fields:
+        if f.type == "string":
+            lines.append(
+                f'        sa.Column("{f.name}_folded", sa.Text(), nullable={not f.required}),'
+            )
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import serving
+from core.testing import empty_tables, migrate, serving
 from entity.db import db
 from entity_api import create_app as create_entity_app
 from gateway_api.app import create_app as create_gateway_app
@@ -26,8 +26,8 @@ def app(database_url: str) -> Iterator[Flask]:
     entity = create_entity_app(
         env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXY_HOPS": 1}
     )
-    with entity.app_context():
-        db.create_all()
+    migrate(database_url, "entity_api")  # each line to head, as production does
+    migrate(database_url, "note_api")
     with serving(entity) as entity_url, serving(create_math_app(env="test")) as math_url:
         note = create_note_app(
             env="test",
@@ -37,8 +37,6 @@ def app(database_url: str) -> Iterator[Flask]:
                 "ENTITY_URL": entity_url,
             },
         )
-        with note.app_context():
-            note_db.create_all()
         with serving(note) as note_url:
             yield create_gateway_app(
                 env="test",
@@ -46,10 +44,10 @@ def app(database_url: str) -> Iterator[Flask]:
             )
         with note.app_context():
             note_db.session.remove()
-            note_db.drop_all()
+            empty_tables(note_db.engine, note_db.metadata)
     with entity.app_context():
         db.session.remove()
-        db.drop_all()
+        empty_tables(db.engine, db.metadata)
 
 
 @pytest.fixture

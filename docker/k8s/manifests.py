@@ -27,6 +27,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from core.hosts import host_is_allowed, parse_allowed_hosts
 from core.registry import Deployable, Registry
 
 Doc = dict[str, Any]
@@ -51,6 +52,7 @@ NAME = "app.kubernetes.io/name"
 # Settings named *_URL that are no service's address.
 OTHER_URLS = frozenset({"DATABASE_URL", "JWT_JWKS_URL"})
 POSTGRES, REDIS = 5432, 6379
+PUBLIC_HOSTS = "$(PUBLIC_HOSTS)"  # the ConfigMap's, expanded by the kubelet
 
 
 # -- reading manifests -----------------------------------------------------------------------
@@ -430,6 +432,69 @@ def check_settings(docs: list[Doc], registry: Registry) -> list[str]:
     return problems
 
 
+def public_hosts(docs: list[Doc], container: Doc) -> str | None:
+    """The ConfigMap value a container's ``PUBLIC_HOSTS`` comes from (None: from none)."""
+    ref = env_of(container).get("PUBLIC_HOSTS", {}).get("valueFrom", {}).get("configMapKeyRef")
+    if not ref or ref.get("optional"):
+        return None
+    for config_map in of_kind(docs, "ConfigMap"):
+        if config_map["metadata"]["name"] == ref["name"]:
+            value: str | None = config_map.get("data", {}).get(ref["key"])
+            return value
+    return None
+
+
+def check_hosts(docs: list[Doc], registry: Registry) -> list[str]:
+    """Each app allows the public hosts, its Service's name, and its probes name one of them.
+
+    ``ALLOWED_HOSTS`` is ``$(PUBLIC_HOSTS),<name>``: the ConfigMap's public
+    hosts (what clients name, forwarded by the gateway to the services), set
+    before it so that the kubelet expands it, and the Service's name (how the
+    gateway and callers reach it). The kubelet's probes name the pod's address
+    unless told: each names an allowed host.
+    """
+    problems = []
+    for deployment in of_kind(docs, "Deployment"):
+        name = deployment["metadata"]["name"]
+        for container in containers(deployment):
+            where = f"{name_of(deployment)}: {container['name']}"
+            names = [var["name"] for var in container.get("env", [])]
+            value = env_of(container).get("ALLOWED_HOSTS", {}).get("value")
+            if value is None:
+                problems.append(f"{where}: no ALLOWED_HOSTS")
+                continue
+            entries = [entry.strip() for entry in value.split(",")]
+            if PUBLIC_HOSTS not in entries:
+                problems.append(f"{where}: ALLOWED_HOSTS does not allow {PUBLIC_HOSTS}")
+            elif "PUBLIC_HOSTS" not in names or names.index("PUBLIC_HOSTS") > names.index(
+                "ALLOWED_HOSTS"
+            ):
+                problems.append(f"{where}: PUBLIC_HOSTS is not set before ALLOWED_HOSTS")
+            elif (public := public_hosts(docs, container)) is None:
+                problems.append(f"{where}: PUBLIC_HOSTS is from no ConfigMap key")
+            else:
+                try:
+                    parse_allowed_hosts(public)
+                except ValueError as error:
+                    problems.append(f"{where}: the ConfigMap's {error}")
+            if name not in entries:
+                problems.append(f"{where}: ALLOWED_HOSTS does not allow its Service's name {name}")
+            own = [entry for entry in entries if entry != PUBLIC_HOSTS]
+            try:
+                allowed = parse_allowed_hosts(own) if own else ()
+            except ValueError as error:
+                problems.append(f"{where}: {error}")
+                continue
+            for kind in PROBES:
+                probe = container.get(kind, {}).get("httpGet")
+                if probe is None:
+                    continue  # check_probes names it
+                hosts = [h["value"] for h in probe.get("httpHeaders", []) if h["name"] == "Host"]
+                if not hosts or not host_is_allowed(hosts[0], allowed):
+                    problems.append(f"{where}: its {kind} names no host it allows")
+    return problems
+
+
 def _peer_selects(peer: Doc, labels: dict[str, str] | None) -> bool:
     """Whether a NetworkPolicy peer covers pods with *labels* in the same namespace."""
     if labels is None:  # something outside: an address, or another namespace
@@ -670,6 +735,7 @@ CHECKS: dict[str, Check] = {
     "scaling": check_scaling,
     "secrets": check_secrets,
     "settings": check_settings,
+    "hosts": check_hosts,
     "network policies": check_network_policies,
     "deployables": check_deployables,
     "routes": check_routes,
@@ -705,10 +771,11 @@ def check_dev(docs: list[Doc], registry: Registry) -> list[str]:
 
 
 def check_prod(docs: list[Doc], registry: Registry) -> list[str]:
-    """prod: two replicas of each at least, spread over nodes, of images pinned by tag or digest.
+    """prod: two replicas of each at least, spread over nodes, of images pinned by tag or digest;
+    the Ingress's hosts among the public hosts the apps allow.
 
     What the base gives a Deployment the overlay forgets (one replica, images
-    tagged latest, no spread) fails here.
+    tagged latest, no spread, the base's public hosts) fails here.
     """
     pattern = image_pattern(registry)
     problems = []
@@ -726,6 +793,14 @@ def check_prod(docs: list[Doc], registry: Registry) -> list[str]:
             match = pattern.match(image)
             if match is None or (match["tag"] in {None, "latest"} and "@sha256:" not in image):
                 problems.append(f"{name_of(workload)}: image {image!r} is not pinned")
+    hosts = [r.get("host") for i in of_kind(docs, "Ingress") for r in i["spec"].get("rules", [])]
+    if None in hosts:
+        problems.append("an Ingress rule for any host")
+    for deployment in of_kind(docs, "Deployment"):
+        public = public_hosts(docs, containers(deployment)[0])
+        for host in (h for h in hosts if h is not None):
+            if public is None or not host_is_allowed(host, parse_allowed_hosts(public)):
+                problems.append(f"{name_of(deployment)}: PUBLIC_HOSTS does not allow {host}")
     return problems
 
 

@@ -245,7 +245,8 @@ def _app(name: str, port: int, env: list[Doc]) -> list[Doc]:
         "runAsGroup": USER,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    probe: Doc = {"httpGet": {"path": "/healthz", "port": "http"}}
+    host = [{"name": "Host", "value": name}]
+    probe: Doc = {"httpGet": {"path": "/healthz", "port": "http", "httpHeaders": host}}
     secret = {"secretKeyRef": {"name": SECRET_NAME, "key": "SECRET_KEY"}}
     jwt = {"secretKeyRef": {"name": SECRET_NAME, "key": "JWT_SECRET", "optional": True}}
     container: Doc = {
@@ -257,6 +258,11 @@ def _app(name: str, port: int, env: list[Doc]) -> list[Doc]:
             {"name": "APP_ENV", "value": "prod"},
             {"name": "TRUSTED_PROXY_HOPS", "value": "1"},
             {
+                "name": "PUBLIC_HOSTS",
+                "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "PUBLIC_HOSTS"}},
+            },
+            {"name": "ALLOWED_HOSTS", "value": f"$(PUBLIC_HOSTS),{name}"},
+            {
                 "name": "LOG_LEVEL",
                 "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "LOG_LEVEL"}},
             },
@@ -266,7 +272,11 @@ def _app(name: str, port: int, env: list[Doc]) -> list[Doc]:
         ],
         **{kind: copy.deepcopy(probe) for kind in PROBES},
         "readinessProbe": {
-            "httpGet": {"path": "/healthz" if name == "gateway" else "/readyz", "port": "http"}
+            "httpGet": {
+                "path": "/healthz" if name == "gateway" else "/readyz",
+                "port": "http",
+                "httpHeaders": copy.deepcopy(host),
+            }
         },
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
         "securityContext": {
@@ -346,7 +356,7 @@ def small_manifest() -> list[Doc]:
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": "cfg"},
-            "data": {"LOG_LEVEL": "INFO"},
+            "data": {"LOG_LEVEL": "INFO", "PUBLIC_HOSTS": "api.example.com"},
         },
         *_app("math", 8002, []),
         *_app(
@@ -625,6 +635,31 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Doc]], object]]] = {
     "a URL on another port": (
         "routes",
         lambda d: _env(d, "calc", "MATH_URL").update(value="http://math:80"),
+    ),
+    "an app without ALLOWED_HOSTS": ("hosts", lambda d: _drop_env(d, "gateway", "ALLOWED_HOSTS")),
+    "an app without the public hosts": (
+        "hosts",
+        lambda d: _env(d, "math", "ALLOWED_HOSTS").update(value="math"),
+    ),
+    "the public hosts set after their use": (
+        "hosts",
+        lambda d: _container(d)["env"].append(_container(d)["env"].pop(3)),
+    ),
+    "the public hosts from no ConfigMap key": (
+        "hosts",
+        lambda d: _env(d, "math", "PUBLIC_HOSTS").update(value="api.example.com", valueFrom=None),
+    ),
+    "public hosts that are no hosts": (
+        "hosts",
+        lambda d: d[0]["data"].update(PUBLIC_HOSTS="https://api.example.com/"),
+    ),
+    "a service not allowing its Service's name": (
+        "hosts",
+        lambda d: _env(d, "calc", "ALLOWED_HOSTS").update(value="$(PUBLIC_HOSTS),math"),
+    ),
+    "a probe on the pod's address": (
+        "hosts",
+        lambda d: _container(d)["livenessProbe"]["httpGet"].pop("httpHeaders"),
     ),
     "tables without DATABASE_URL": ("databases", lambda d: _drop_env(d, "calc", "DATABASE_URL")),
     "DATABASE_URL without tables": (

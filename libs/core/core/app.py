@@ -3,8 +3,10 @@
 A service's factory names itself and its routes; `build_app` does the rest.
 `base_app` is everything but the API, in this order: configuration
 (`core.config`), JSON logs and request ids (`core.log`), trusted proxy
-headers, the database extension if the service has one, ``/healthz`` (the
-process answers) and ``/readyz`` (it can serve: every readiness check passes;
+headers, the allowed hosts (`core.hosts`: checked on the host the proxy fix
+leaves, the one links are built from), the database extension if the
+service has one, ``/healthz`` (the process answers) and ``/readyz`` (it can
+serve: every readiness check passes;
 the database's is built in, services add theirs with `add_readiness_check`),
 and the problem+json error handler for everything outside the API's own
 routes.
@@ -27,6 +29,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import configure
 from .errors import ServiceUnavailable, problem_response
+from .hosts import init_allowed_hosts
 from .log import init_logging, init_request_id
 from .response import ApiResponse
 
@@ -127,15 +130,16 @@ def base_app(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     init_request_id(app)
+    init_allowed_hosts(app)  # after the request id: its problem carries it
     app.extensions["readiness_checks"] = []
     if db is not None:
-        from .database import engine_options, use_unicode_lower_in_sqlite
+        from .database import engine_options, watch_connections
 
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
             str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""),
             app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         )
-        use_unicode_lower_in_sqlite()
+        watch_connections()
         db.init_app(app)
         add_readiness_check(app, _database_ready(db))
 

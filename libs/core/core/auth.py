@@ -141,7 +141,7 @@ class TokenVerifier:
         remembered = self._verified.get(token)
         if remembered is not None:
             principal, not_before, expires = remembered
-            if not_before - self.leeway <= now <= expires + self.leeway:
+            if not_before - self.leeway <= now < expires + self.leeway:  # as PyJWT
                 return principal
         principal = self._verify(token)
         if len(self._verified) >= CACHE_SIZE:

@@ -282,3 +282,99 @@ def test_a_remembered_token_still_expires() -> None:
     assert verifier.verify(token).subject == "alice"  # remembered
     time.sleep(3)
     assert "expired" in refused(verifier, token)
+
+
+# -- leeway on remembered tokens ---------------------------------------------------------
+
+
+class Clock:
+    """The time as core.auth and PyJWT read it, set by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import core.auth
+
+    found = Clock(time.time())
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> "Frozen":
+            return cls.fromtimestamp(found.now, tz)
+
+    monkeypatch.setattr(core.auth, "time", SimpleNamespace(time=found.time))
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Frozen)
+    return found
+
+
+class CountingVerifier(TokenVerifier):
+    """A verifier that counts its full verifications (those not served from memory)."""
+
+    verifications = 0
+
+    def _verify(self, token: str) -> Any:
+        self.verifications += 1
+        return super()._verify(token)
+
+
+EXP = 2_000_000_000  # a whole second, so that the boundaries are exact
+
+
+def test_a_remembered_token_is_accepted_up_to_exp_plus_leeway_and_refused_from_then(
+    clock: Clock,
+) -> None:
+    verifier = CountingVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 30})
+    token = jwt.encode(
+        {"sub": "alice", "iat": EXP - 100, "nbf": EXP - 100, "exp": EXP}, SECRET, algorithm="HS256"
+    )
+    clock.now = EXP - 50
+    assert verifier.verify(token).subject == "alice"
+    for now in (EXP, EXP + 29, EXP + 29.999):  # past exp, within the leeway: from memory
+        clock.now = now
+        assert verifier.verify(token).subject == "alice", now
+    assert verifier.verifications == 1
+    for now in (EXP + 30, EXP + 31):  # exp + leeway: what a fresh verification refuses
+        clock.now = now
+        assert "expired" in refused(verifier, token), now
+
+
+def test_a_remembered_token_is_refused_when_a_fresh_one_would_be(clock: Clock) -> None:
+    # The same instants for a token never seen and one remembered: the same answers.
+    token = jwt.encode({"sub": "alice", "nbf": EXP - 100, "exp": EXP}, SECRET, algorithm="HS256")
+    remembering = TokenVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 10})
+    clock.now = EXP - 1
+    remembering.verify(token)
+    for now in (EXP + 9, EXP + 9.5, EXP + 10, EXP + 10.5):
+        clock.now = now
+        fresh = TokenVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 10})
+        answers = []
+        for verifier in (fresh, remembering):
+            try:
+                answers.append(verifier.verify(token).subject)
+            except Unauthorized as error:
+                answers.append(error.detail)
+        assert answers[0] == answers[1], now
+        assert answers[0] == ("alice" if now < EXP + 10 else "The token has expired."), now
+
+
+def test_a_token_is_accepted_from_nbf_minus_leeway_remembered_or_not(clock: Clock) -> None:
+    verifier = CountingVerifier({"JWT_SECRET": SECRET, "JWT_LEEWAY": 30})
+    nbf = EXP - 1000
+    token = jwt.encode({"sub": "alice", "nbf": nbf, "exp": EXP}, SECRET, algorithm="HS256")
+    clock.now = nbf - 31
+    assert "not valid yet" in refused(verifier, token)
+    clock.now = nbf - 30
+    assert verifier.verify(token).subject == "alice"
+    assert verifier.verify(token).subject == "alice"
+    assert verifier.verifications == 2  # the refusal, then one verification remembered
+    clock.now = nbf - 31  # the clock stepped back: memory does not widen the window
+    assert "not valid yet" in refused(verifier, token)

@@ -38,7 +38,7 @@ def read_wsgi_body(environ: WSGIEnvironment, limit: int | None) -> bytes:
             raise PayloadTooLarge()
         data: bytes = _read(stream, size)
         if len(data) < size:
-            raise BadRequest(ENDED_EARLY)
+            raise BadRequest(ENDED_EARLY, headers=CLOSE)
         return data
     if environ.get("wsgi.input_terminated"):
         data = _read(stream, None if limit is None else limit + 1)
@@ -49,6 +49,9 @@ def read_wsgi_body(environ: WSGIEnvironment, limit: int | None) -> bytes:
 
 
 ENDED_EARLY = "The request body ended before its Content-Length."
+CLOSE = {"Connection": "close"}
+"""On the 400 for a broken body: what the connection holds next is no request
+(gevent would read the rest of a malformed chunk as one, and answer it)."""
 
 
 def _read(stream: Any, size: int | None) -> bytes:
@@ -64,6 +67,7 @@ def _read(stream: Any, size: int | None) -> bytes:
         data: bytes = stream.read() if size is None else stream.read(size)
     except Exception:
         raise BadRequest(
-            "The request body could not be read: it ended early or its chunks are malformed."
+            "The request body could not be read: it ended early or its chunks are malformed.",
+            headers=CLOSE,
         ) from None
     return data

@@ -4,6 +4,8 @@ The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
 ``APP_ENV`` variable or by the caller. Variables then override settings by name:
 
 - ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``, ``TRUSTED_PROXY_HOPS``;
+- ``ALLOWED_HOSTS``: the hosts clients may name, comma separated (see
+  `core.hosts`; unset: any host);
 - ``JWT_SECRET``, ``JWT_PUBLIC_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``,
   ``JWT_ISSUER``, ``JWT_LEEWAY`` (see `core.auth`);
 - ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
@@ -14,7 +16,8 @@ Values are parsed as JSON where they parse (``2.5``, ``{"a": 1}``), else kept
 as text.
 
 Explicit overrides (tests, embedding) come last. ``prod`` refuses to start with
-the default secret, or without ``DATABASE_URL`` for a service with a database.
+the default secret, without ``ALLOWED_HOSTS``, or without ``DATABASE_URL`` for
+a service with a database.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+
+from .hosts import parse_allowed_hosts
 
 __all__ = [
     "DEFAULT_ENGINE_OPTIONS",
@@ -56,6 +61,8 @@ _DEFAULTS: dict[str, Any] = {
     # X-Forwarded-* headers are trusted from this many proxies in front (the
     # gateway is one); 0 trusts none.
     "TRUSTED_PROXY_HOPS": 0,
+    # The hosts a request may name (core.hosts); None: any, as in dev and test.
+    "ALLOWED_HOSTS": None,
 }
 
 # Outside prod, tokens are checked with a known dev secret (see core.auth).
@@ -72,6 +79,7 @@ _VARIABLES = {
     "LOG_LEVEL": "LOG_LEVEL",
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXY_HOPS": "TRUSTED_PROXY_HOPS",
+    "ALLOWED_HOSTS": "ALLOWED_HOSTS",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "JWT_SECRET": "JWT_SECRET",
     "JWT_PUBLIC_KEY": "JWT_PUBLIC_KEY",
@@ -124,6 +132,10 @@ def configure(
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be an integer, not {app.config[key]!r}.") from None
     app.config.update(overrides or {})
+    try:
+        app.config["ALLOWED_HOSTS"] = parse_allowed_hosts(app.config["ALLOWED_HOSTS"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if env == "prod":
         _check_production(app, requires_database=local_database_url is not None)
     return env
@@ -141,3 +153,8 @@ def _check_production(app: Flask, *, requires_database: bool) -> None:
         raise ConfigError("prod refuses to start with the default SECRET_KEY; set SECRET_KEY.")
     if requires_database and not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise ConfigError("prod refuses to start without DATABASE_URL.")
+    if app.config["ALLOWED_HOSTS"] is None:
+        raise ConfigError(
+            "prod refuses to start without ALLOWED_HOSTS, the hosts its clients use"
+            " (comma separated: api.example.com,.example.org)."
+        )

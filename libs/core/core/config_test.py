@@ -64,11 +64,29 @@ def test_prod_refuses_to_start_without_its_database() -> None:
         make("prod", environ={"SECRET_KEY": "s3cret"}, local_database_url="sqlite:///local.db")
 
 
+def test_prod_refuses_to_start_without_its_hosts() -> None:
+    with pytest.raises(ConfigError, match="^prod refuses to start without ALLOWED_HOSTS"):
+        make("prod", environ={"SECRET_KEY": "s3cret", "ALLOWED_HOSTS": ""})
+
+
 def test_prod_starts_when_configured() -> None:
     app = make(
         "prod",
-        environ={"SECRET_KEY": "s3cret", "DATABASE_URL": "postgresql+psycopg://db/app"},
+        environ={
+            "SECRET_KEY": "s3cret",
+            "DATABASE_URL": "postgresql+psycopg://db/app",
+            "ALLOWED_HOSTS": "api.example.com, .Example.org",
+        },
         local_database_url="sqlite:///local.db",
     )
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/app"
+    assert app.config["ALLOWED_HOSTS"] == ("api.example.com", ".example.org")
     assert not app.config.get("TESTING")
+
+
+def test_dev_and_test_allow_any_host_unless_told() -> None:
+    assert make("dev").config["ALLOWED_HOSTS"] is None
+    assert make("test").config["ALLOWED_HOSTS"] is None
+    assert make("test", environ={"ALLOWED_HOSTS": "localhost"}).config["ALLOWED_HOSTS"] == (
+        "localhost",
+    )

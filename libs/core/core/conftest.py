@@ -28,6 +28,7 @@ from core import (
     responds,
 )
 from core.fields import Integer, UtcDateTime
+from core.folding import folded
 
 
 class Base(DeclarativeBase):
@@ -42,6 +43,8 @@ class Note(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(40))
     body_text: Mapped[str | None] = mapped_column(sa.String(200))
+    title_folded: Mapped[str] = folded("title")
+    body_text_folded: Mapped[str | None] = folded("body_text")
     created_at: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
     )

@@ -6,6 +6,7 @@ An entity service declares what is its own and inherits the rest::
     class Note(CrudColumns, db.Model):
         __tablename__ = "notes"
         body: Mapped[str] = mapped_column(sa.String(2000))
+        body_folded: Mapped[str] = folded("body")
 
     class NoteInterfaces(CrudInterfaces):
         body = Field(String(required=True, ...), "The note", searchable=True)
@@ -18,7 +19,10 @@ An entity service declares what is its own and inherits the rest::
 - `CrudColumns`: ``id`` (never reused, on SQLite too), ``owner_id``,
   ``created_at``, ``updated_at`` and ``version``, which every UPDATE checks
   and bumps (optimistic concurrency: the ETag is made from it, and a write
-  that lost a race fails instead of overwriting).
+  that lost a race fails instead of overwriting), and ``owner_id_folded``.
+- `folded`: the shadow column of a text that lists search, or filter with
+  ``contains`` (`core.folding`): never on the wire, filled on create and
+  kept by every change.
 - `CrudInterfaces`: the same four on the wire, read-only (``id``,
   ``ownerId``, ``createdAt``, ``updatedAt``), sortable and filterable.
 - `CrudService`: ``list``, ``read`` and ``create`` give plain rows
@@ -27,9 +31,10 @@ An entity service declares what is its own and inherits the rest::
 
 What is checked when: a `CrudService` subclass is checked when it is defined
 (import time, so at start): every sortable, filterable, searchable and
-updatable field of its interfaces must be a column of its model, or the
-import fails with a `TypeError` naming the field. Its statements are built
-then too; nothing connects.
+updatable field of its interfaces must be a column of its model, and every
+searchable or ``contains`` field must have its folded column, or the import
+fails with a `TypeError` naming the field. Its statements are built then
+too; nothing connects.
 """
 
 from __future__ import annotations
@@ -45,11 +50,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import NotFound, PreconditionFailed
 from .fields import String, UtcDateTime
+from .folding import FOLDS, fold, folded, folded_name, folded_sources
 from .interfaces import BaseInterfaces, Field
-from .query import ListQuery, paginate, row_columns
+from .query import ListQuery, ListQuerySpec, paginate, row_columns
 from .response import Page
 
-__all__ = ["CrudColumns", "CrudInterfaces", "CrudService", "check_model", "utcnow"]
+__all__ = ["CrudColumns", "CrudInterfaces", "CrudService", "check_model", "folded", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -65,6 +71,7 @@ class CrudColumns:
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    owner_id_folded: Mapped[str | None] = folded("owner_id")  # ownerId is a string: contains
     created_at: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, index=True
     )
@@ -131,6 +138,24 @@ def check_model(model: type[Any], interfaces: type[BaseInterfaces]) -> None:
             f"{interfaces.__name__} lists, filters, searches or writes "
             f"{', '.join(missing)}, which {model.__name__} has no column for"
         )
+    spec = ListQuerySpec(interfaces)
+    matched = set(spec.searchable) | {
+        spec.wire_names[wire] for wire, ops in spec.operators.items() if "contains" in ops
+    }
+    table = sa.inspect(model).local_table
+    for name in sorted(matched):
+        shadow = table.columns.get(folded_name(name))
+        if shadow is None or shadow.info.get(FOLDS) != name:
+            raise TypeError(
+                f"{interfaces.__name__} searches {name} or filters it with contains, and "
+                f"{model.__name__} has no folded column for it: "
+                f'{folded_name(name)} = folded("{name}") (core.folding)'
+            )
+        if shadow.nullable != table.columns[name].nullable:
+            raise TypeError(
+                f"{model.__name__}.{folded_name(name)} must be NOT NULL exactly where "
+                f"{name} is (its annotation)"
+            )
 
 
 M = TypeVar("M")
@@ -145,6 +170,8 @@ class CrudService(Generic[M]):
     noun: ClassVar[str]
     """What a row is called in messages: the model's class name."""
     updatable: ClassVar[tuple[str, ...]]
+    _folds: ClassVar[dict[str, str]]
+    """The folded column of each column that has one."""
     _read: ClassVar[sa.Select[Any]]
     _create: ClassVar[sa.Insert]
 
@@ -156,6 +183,7 @@ class CrudService(Generic[M]):
         cls.noun = cls.__dict__.get("noun", cls.model.__name__)
         cls.updatable = tuple(cls.interfaces.update_keys)
         table = cls.model.__table__
+        cls._folds = folded_sources(table)
         columns = row_columns(cls.model)
         cls._read = sa.select(*columns).where(table.c.id == sa.bindparam("id"))
         cls._create = sa.insert(table).returning(*columns)
@@ -175,7 +203,8 @@ class CrudService(Generic[M]):
         return self._found(id, found)
 
     def create(self, attributes: Mapping[str, Any], owner_id: str | None = None) -> sa.Row[Any]:
-        """Insert the row and read it back in one statement (``INSERT ... RETURNING``)."""
+        """Insert the row and read it back in one statement (``INSERT ... RETURNING``;
+        the folded columns fill themselves, `core.folding.folded`)."""
         now = utcnow()
         values = {**attributes, "owner_id": owner_id, "created_at": now, "updated_at": now}
         row = self.session.execute(self._create, values).one()
@@ -203,6 +232,8 @@ class CrudService(Generic[M]):
             return row
         for key, value in changed.items():
             setattr(row, key, value)
+            if key in self._folds:
+                setattr(row, self._folds[key], None if value is None else fold(value))
         setattr(row, "updated_at", utcnow())  # noqa: B010  (M is any model)
         self._commit()
         return row

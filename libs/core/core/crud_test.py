@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import Field, NotFound, PreconditionFailed
 from core.app import base_app
-from core.crud import CrudColumns, CrudInterfaces, CrudService, check_model
+from core.crud import CrudColumns, CrudInterfaces, CrudService, check_model, folded
 from core.fields import String
 from core.query import Filter, ListQuery
 
@@ -32,6 +32,8 @@ class Widget(CrudColumns, store.Model):  # type: ignore[name-defined]
     __tablename__ = "widgets"
     label: Mapped[str] = mapped_column(sa.String(40))
     colour: Mapped[str | None] = mapped_column(sa.String(20))
+    label_folded: Mapped[str] = folded("label")
+    colour_folded: Mapped[str | None] = folded("colour")
 
 
 class WidgetInterfaces(CrudInterfaces):

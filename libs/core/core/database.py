@@ -3,13 +3,8 @@
 `service_database` makes a service's database handle. `scratch_database`
 gives a process a database of its own, for tests and
 benchmarks: an SQLite file, or a fresh PostgreSQL schema dropped afterwards.
-
-SQLite's ``lower()`` folds ASCII only, so a case-insensitive ``contains`` or
-``search`` for ``éclair`` would find ``Éclair`` on PostgreSQL and not on
-SQLite. `unicode_lower` is ``lower()`` on PostgreSQL and, on SQLite, a
-function every connection gets from `use_unicode_lower_in_sqlite` (Python's
-``str.lower``). It is slower than SQLite's own, so `icontains` uses it only
-for terms that are not ASCII: an ASCII term matches the same either way.
+(Text is compared the same on both through `core.folding`: the databases'
+own ``lower()`` differ, so no query uses them.)
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -25,9 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from .errors import ServiceUnavailable
 
@@ -37,12 +28,10 @@ if TYPE_CHECKING:
 __all__ = [
     "RETRY_AFTER",
     "engine_options",
-    "icontains",
     "scratch_database",
     "service_database",
     "unavailable",
-    "unicode_lower",
-    "use_unicode_lower_in_sqlite",
+    "watch_connections",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,28 +44,6 @@ CONNECT_TIMEOUT = 5
 """Seconds a new PostgreSQL connection may take."""
 
 _outage = threading.Event()  # set while this process finds the database unreachable
-
-
-class unicode_lower(FunctionElement[str]):  # (a SQL function)
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(unicode_lower)
-def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(unicode_lower, "sqlite")
-def _sqlite_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
-
-
-def icontains(column: Any, term: str) -> sa.ColumnElement[bool]:
-    """*term* as a literal (``%`` and ``_`` are themselves), case-insensitive substring."""
-    if term.isascii():
-        return column.icontains(term, autoescape=True)  # type: ignore[no-any-return]
-    return unicode_lower(column).contains(term.lower(), autoescape=True)
 
 
 def service_database() -> SQLAlchemy:
@@ -137,18 +104,8 @@ def _reachable(dbapi_connection: Any, connection_record: Any) -> None:
         log.warning("database reachable again")
 
 
-def _register(dbapi_connection: Any, connection_record: Any) -> None:
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(
-            "unicode_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
-        )
-
-
-def use_unicode_lower_in_sqlite() -> None:
-    """Give every SQLite connection from now on ``unicode_lower``, and let every
-    new connection end an outage that `unavailable` logged (registers once)."""
-    if not sa.event.contains(sa.engine.Engine, "connect", _register):
-        sa.event.listen(sa.engine.Engine, "connect", _register)
+def watch_connections() -> None:
+    """Let every new connection end an outage that `unavailable` logged (registers once)."""
     if not sa.event.contains(sa.engine.Engine, "connect", _reachable):
         sa.event.listen(sa.engine.Engine, "connect", _reachable)
 

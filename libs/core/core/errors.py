@@ -149,8 +149,12 @@ def _request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
-def problem_response(exc: BaseException) -> Response:
-    """Render *exc* as ``application/problem+json``; the one error handler."""
+def problem_response(exc: BaseException, *, request_id: str | None = None) -> Response:
+    """Render *exc* as ``application/problem+json``; the one error handler.
+
+    *request_id* names the request where there is no Flask request to carry
+    it: the servers' own answers to what never reached the app (`core.workers`).
+    """
     if type(exc).__module__.startswith("sqlalchemy"):
         from .database import unavailable  # only services with a database get here
 
@@ -182,7 +186,7 @@ def problem_response(exc: BaseException) -> Response:
     }
     if has_request_context():
         body["instance"] = request.path
-    request_id = _request_id()
+    request_id = request_id or _request_id()
     if request_id:
         body["requestId"] = request_id
     if errors:

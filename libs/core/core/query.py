@@ -14,6 +14,9 @@ expressions. The syntax (DESIGN.md):
   ``contains`` being a literal, case-insensitive substring;
 - ``search=foo bar``: every term matches some searchable field.
 
+``contains`` and ``search`` compare folded text (`core.folding`): each
+field they look in has its ``<field>_folded`` column.
+
 Anything else, or a value of the wrong type, is a 400 naming the parameter.
 """
 
@@ -32,10 +35,10 @@ from marshmallow import ValidationError, fields
 from sqlalchemy.orm import Session, scoped_session
 from werkzeug.datastructures import MultiDict
 
-from .database import icontains
 from .decorators import document_errors, query_arguments
 from .errors import parameter_error
 from .fields import Integer
+from .folding import FOLDS, contains_folded, folded_name
 from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query_param
 from .response import Page
 
@@ -331,20 +334,31 @@ def _condition(column: Any, f: Filter) -> sa.ColumnElement[bool]:
         case "in":
             condition = column.in_(value)
         case "contains":
-            condition = icontains(column, f.value)
+            condition = contains_folded(column, f.value)
         case _:
             raise ValueError(f"unknown operator {f.op!r}")
     return cast(sa.ColumnElement[bool], condition)
 
 
 def conditions(model: type[Any], query: ListQuery) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of *query* against *model*'s mapped attributes."""
-    where = [_condition(getattr(model, f.name), f) for f in query.filters]
+    """The WHERE clauses of *query* against *model*'s mapped attributes
+    (``contains`` and ``search`` against their folded columns)."""
+    where = [
+        _condition(_folded(model, f.name) if f.op == "contains" else getattr(model, f.name), f)
+        for f in query.filters
+    ]
     for term in query.search:
         where.append(
-            sa.or_(*(icontains(getattr(model, name), term) for name in query.search_fields))
+            sa.or_(*(contains_folded(_folded(model, name), term) for name in query.search_fields))
         )
     return where
+
+
+def _folded(model: type[Any], name: str) -> Any:
+    column = getattr(model, folded_name(name), None)
+    if column is None:  # `core.crud.check_model` refuses such a model at definition
+        raise TypeError(f"{model.__name__} has no {folded_name(name)} column (core.folding.folded)")
+    return column
 
 
 def paginate(session: Session | scoped_session[Any], model: type[Any], query: ListQuery) -> Page:
@@ -371,6 +385,11 @@ def row_columns(model: type[Any]) -> tuple[Any, ...]:
     Reads need no identity map and no change tracking; statements on these
     columns skip the ORM, which made reading one entity about a fifth cheaper
     here, and creating one (``INSERT ... RETURNING``) more. Change through ORM
-    objects, read through rows.
+    objects, read through rows. Folded columns (`core.folding`) are for
+    queries only: rows leave them out.
     """
-    return tuple(attr.columns[0].label(attr.key) for attr in sa.inspect(model).column_attrs)
+    return tuple(
+        attr.columns[0].label(attr.key)
+        for attr in sa.inspect(model).column_attrs
+        if FOLDS not in attr.columns[0].info
+    )

@@ -1,6 +1,7 @@
 """List queries, generic: parsed from a declaration, run against a real database."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flask_sqlalchemy import SQLAlchemy
@@ -9,7 +10,15 @@ from werkzeug.datastructures import MultiDict
 
 from core import BadRequest, BaseInterfaces, Field
 from core.conftest import Note, NoteInterfaces
-from core.query import Filter, ListQuery, ListQuerySpec, paginate
+from core.query import (
+    MAX_IN_VALUES,
+    MAX_PAGE,
+    MAX_SEARCH_LENGTH,
+    Filter,
+    ListQuery,
+    ListQuerySpec,
+    paginate,
+)
 
 spec = ListQuerySpec(NoteInterfaces, default_page_size=10, max_page_size=50)
 
@@ -130,3 +139,52 @@ def test_paginate_counts_and_pages_in_the_database(db: SQLAlchemy) -> None:
     assert titles(**{"filter[title][contains]": "%"}) == (["50% off"], 1)
     assert titles(**{"filter[title][contains]": "_"}) == ([], 0)
     assert titles(**{"filter[title]": "Red hen"}) == (["Red hen"], 1)
+
+
+def ids(count: int) -> str:
+    return ",".join(str(n) for n in range(1, count + 1))
+
+
+# Every limit of a list query, at the boundary on both sides: the last value
+# accepted (and what it parses to), and the first refused (naming its parameter).
+LIMITS = [
+    ("page", "1", 1, "0"),
+    ("page", str(MAX_PAGE), MAX_PAGE, str(MAX_PAGE + 1)),
+    ("pageSize", "1", 1, "0"),
+    ("pageSize", "50", 50, "51"),  # spec's max_page_size
+    (
+        "filter[id][in]",
+        ids(MAX_IN_VALUES),
+        (Filter("id", "in", tuple(range(1, MAX_IN_VALUES + 1))),),
+        ids(MAX_IN_VALUES + 1),
+    ),
+    ("search", "x" * MAX_SEARCH_LENGTH, ("x" * MAX_SEARCH_LENGTH,), "x" * (MAX_SEARCH_LENGTH + 1)),
+]
+
+
+def parsed_value(query: ListQuery, parameter: str) -> Any:
+    return {
+        "page": query.page,
+        "pageSize": query.page_size,
+        "filter[id][in]": query.filters,
+        "search": query.search,
+    }[parameter]
+
+
+@pytest.mark.parametrize(("parameter", "last_accepted", "parsed", "first_refused"), LIMITS)
+def test_every_limit_at_its_boundary(
+    parameter: str, last_accepted: str, parsed: Any, first_refused: str
+) -> None:
+    assert parsed_value(parse(**{parameter: last_accepted}), parameter) == parsed
+    with pytest.raises(BadRequest) as info:
+        parse(**{parameter: first_refused})
+    assert info.value.errors[0]["parameter"] == parameter
+
+
+def test_the_limits_are_the_documented_ones() -> None:
+    assert (MAX_IN_VALUES, MAX_SEARCH_LENGTH) == (100, 256)
+    params = spec.params()
+    assert params["filter[id][in]"]["maxItems"] == MAX_IN_VALUES
+    assert params["search"]["maxLength"] == MAX_SEARCH_LENGTH
+    assert params["page"]["maximum"] == MAX_PAGE
+    assert params["pageSize"]["minimum"] == 1 and params["pageSize"]["maximum"] == 50

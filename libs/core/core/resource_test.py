@@ -17,7 +17,7 @@ from openapi_spec_validator import validate as validate_spec
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import ApiFlask, Field
-from core.crud import CrudColumns, CrudInterfaces, CrudService
+from core.crud import CrudColumns, CrudInterfaces, CrudService, folded
 from core.fields import String
 from core.registry import Deployable
 from core.resource import CrudResource, crud_routes
@@ -38,6 +38,7 @@ class Thing(CrudColumns, store.Model):  # type: ignore[name-defined]
     __tablename__ = "things"
     name: Mapped[str] = mapped_column(sa.String(40))
     note: Mapped[str | None] = mapped_column(sa.String(100))
+    name_folded: Mapped[str] = folded("name")
 
 
 class ThingInterfaces(CrudInterfaces):

@@ -1,3 +1,4 @@
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -44,3 +45,25 @@ def test_first_and_empty_pages(app: Flask) -> None:
         body = ApiResponse(Page([], page=1, page_size=20, total=0)).to_response().get_json()
     assert body["links"]["prev"] is None and body["links"]["next"] is None
     assert body["links"]["last"].endswith("page=1&pageSize=20")
+
+
+def test_page_links_without_other_parameters_have_no_stray_separator(app: Flask) -> None:
+    with app.test_request_context("/api/notes?page=1", base_url="http://h"):
+        response = ApiResponse(Page(["a"], page=1, page_size=20, total=1)).to_response()
+    assert response.get_json()["links"]["self"] == "http://h/api/notes?page=1&pageSize=20"
+
+
+def test_page_links_keep_a_repeated_parameter(app: Flask) -> None:
+    with app.test_request_context("/api/notes?search=a&search=b&page=1", base_url="http://h"):
+        body = ApiResponse(Page(["a"], page=1, page_size=20, total=1)).to_response().get_json()
+    assert body["links"]["self"] == "http://h/api/notes?search=a&search=b&page=1&pageSize=20"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_bodyless_statuses_have_no_body_and_no_media_type(app: Flask, status: int) -> None:
+    with app.test_request_context("/x"):
+        response = ApiResponse({"ignored": True}, status, headers={"ETag": '"1-1"'}).to_response()
+    assert response.status_code == status
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+    assert response.headers["ETag"] == '"1-1"'

@@ -4,20 +4,28 @@ Each service's ``serve`` pex runs `serve`; arguments after ``--`` are gunicorn's
 own and override the defaults (``--bind``, ``--workers``, ...), as does
 ``GUNICORN_CMD_ARGS``. Defaults: bind ``0.0.0.0:$PORT`` when ``PORT`` is set,
 else ``127.0.0.1:<the service's port>``; ``WEB_CONCURRENCY`` workers (2) of the
-threaded worker, so keep-alive works and a slow request does not block the
-others; the app loaded once in the master before the workers fork (they
-share its pages and start at once; nothing in it may connect anywhere at
-import); no control socket (one per machine, shared by every master); no
-gunicorn access log, since the app writes JSON access records itself.
+threaded worker (`core.workers.ThreadWorker`: gunicorn's, answering what it
+refuses as problem documents, with a time limit on request heads), so
+keep-alive works and a slow request does not block the others; the app loaded
+once in the master before the workers fork (they share its pages and start
+at once; nothing in it may connect anywhere at import); no control socket
+(one per machine, shared by every master); no gunicorn access log, since the
+app writes JSON access records itself. The open-file limit is raised to its
+hard limit, and a worker class's own ``default_connections``
+(`core.gevent_worker.PyWSGIWorker`: 10,000) becomes ``worker_connections``,
+within that limit.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 from collections.abc import Mapping
 from typing import Any
 
 from gunicorn.app.wsgiapp import WSGIApplication
+
+from .workers import ThreadWorker
 
 __all__ = ["THREADS", "WORKERS", "serve"]
 
@@ -40,15 +48,17 @@ class _Server(WSGIApplication):
 
 
 def serve(
-    app_uri: str, *, port: int, threads: int = THREADS, worker_class: str = "gthread"
+    app_uri: str, *, port: int, threads: int = THREADS, worker_class: str | type = ThreadWorker
 ) -> None:
     """Run gunicorn on *app_uri* (``module:attribute``); arguments from ``sys.argv``.
 
-    *worker_class* ``gevent`` or ``gevent_pywsgi``: one greenlet per request, for a
-    service that mostly waits on others (the gateway); *threads* is then unused,
-    and the caller must apply gevent's patches before calling, since the app is
-    loaded here, in the master (see ``gateway_api.main``).
+    *worker_class* `core.gevent_worker.PyWSGIWorker` (or gunicorn's ``gevent``):
+    one greenlet per request, for a service that mostly waits on others (the
+    gateway); *threads* is then unused, and the caller must apply gevent's
+    patches before calling, since the app is loaded here, in the master (see
+    ``gateway_api.main``).
     """
+    open_files = _raise_open_files()
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
         "bind": [bind],
@@ -60,4 +70,21 @@ def serve(
         "accesslog": None,
         "graceful_timeout": 10,
     }
+    connections = getattr(worker_class, "default_connections", None)
+    if connections:
+        # Each connection is a descriptor; keep some for upstreams and logs.
+        defaults["worker_connections"] = max(100, min(connections, open_files - 500))
     _Server(app_uri, defaults).run()
+
+
+def _raise_open_files() -> int:
+    """Raise this process's soft open-file limit to its hard one (the workers
+    inherit it); return the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20

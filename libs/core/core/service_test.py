@@ -20,6 +20,7 @@ from core.registry import Deployable
 from core.service import Service, local_database_url
 
 STRONG_SECRET = "s" * 40
+HOSTS = {"ALLOWED_HOSTS": "api.example.com"}  # prod's required hosts
 
 api = Namespace("Pings", path="/api/pings")
 
@@ -157,25 +158,25 @@ def test_a_service_without_scopes_documents_no_tokens() -> None:
 
 def test_prod_refuses_a_service_with_scopes_and_no_token_key() -> None:
     with pytest.raises(ConfigError, match="^prod refuses to start with no token key"):
-        service().create_app("prod", overrides={"SECRET_KEY": STRONG_SECRET})
+        service().create_app("prod", overrides={"SECRET_KEY": STRONG_SECRET, **HOSTS})
 
 
 def test_prod_refuses_the_dev_token_secret() -> None:
     from core.auth import DEV_JWT_SECRET
 
-    overrides = {"SECRET_KEY": STRONG_SECRET, "JWT_SECRET": DEV_JWT_SECRET}
+    overrides = {"SECRET_KEY": STRONG_SECRET, "JWT_SECRET": DEV_JWT_SECRET, **HOSTS}
     with pytest.raises(ConfigError, match="^prod refuses the dev JWT_SECRET"):
         service().create_app("prod", overrides=overrides)
 
 
 def test_prod_starts_a_service_with_scopes_and_a_token_key() -> None:
-    overrides = {"SECRET_KEY": STRONG_SECRET, "JWT_SECRET": "j" * 40}
+    overrides = {"SECRET_KEY": STRONG_SECRET, "JWT_SECRET": "j" * 40, **HOSTS}
     app = service().create_app("prod", overrides=overrides)
     assert app.config["ENV_NAME"] == "prod"
 
 
 def test_prod_needs_no_token_key_for_a_service_without_scopes() -> None:
-    app = service(scopes=()).create_app("prod", overrides={"SECRET_KEY": STRONG_SECRET})
+    app = service(scopes=()).create_app("prod", overrides={"SECRET_KEY": STRONG_SECRET, **HOSTS})
     assert app.config["ENV_NAME"] == "prod"
     assert app.config.get("JWT_SECRET") is None
 

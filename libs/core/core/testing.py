@@ -13,13 +13,17 @@ real HTTP from a thread of the test process (an upstream for the gateway).
 Databases: each test process gets a database of its own, an SQLite file in a
 temporary folder, or, when ``DATABASE_URL`` names PostgreSQL, a schema of its
 own in that database (dropped at the end), so parallel test processes never
-meet. Tables are created once per process; after each test every row is
-deleted, so each test starts from empty tables and may commit freely.
+meet. A service's tables are made by its migration line, upgraded to head
+once per process (`migrate`), as production makes them: the tests run on
+the schema the migrations build, not on one derived from the models. After
+each test every row is deleted (`empty_tables`), so each test starts from
+empty tables and may commit freely; ids are not reset, as they never are.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import socket
 import tempfile
@@ -28,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
@@ -36,14 +41,17 @@ from werkzeug.serving import make_server
 from .auth import mint_token
 from .database import scratch_database
 from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
+from .raw_requests import exchange, split_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication  # pants: no-infer-dep
 
+    from .migrations import MigrationLine
+
 AppFactory = Callable[..., Flask]
 AuthHeaders = Callable[..., dict[str, str]]
 
-_created: set[tuple[str, int]] = set()
+_created: set[tuple[str, str]] = set()  # (database, line or metadata) made
 
 
 @pytest.fixture(scope="session")
@@ -62,20 +70,80 @@ def app(app_factory: AppFactory, database_url: str) -> Iterator[Flask]:
     if ext is None:
         yield flask_app
         return
-    with flask_app.app_context():
-        key = (database_url, id(ext.metadata))
-        if key not in _created:
-            ext.create_all()
-            _created.add(key)
+    if not migrate(database_url, flask_app.import_name):
+        # An app that is no service of the registry (core's own test app):
+        # it has no migration line, only its models.
+        with flask_app.app_context():
+            key = (database_url, f"metadata-{id(ext.metadata)}")
+            if key not in _created:
+                ext.create_all()
+                _created.add(key)
     try:
         yield flask_app
     finally:
         with flask_app.app_context():
             ext.session.remove()
-            with ext.engine.begin() as conn:
-                for table in reversed(ext.metadata.sorted_tables):
-                    conn.execute(table.delete())
+            empty_tables(ext.engine, ext.metadata)
             ext.engine.dispose()
+
+
+def migration_line(package: str) -> MigrationLine | None:
+    """The migration line of the service declared in *package* (``entity_api``),
+    found by its registry entry (``<name>_migrations``); None when *package*
+    declares no service with a database, or is no package at all (an app a
+    test declares in place).
+
+    The line is imported by name: a service's tests depend on it in their
+    BUILD file (inference cannot see it); without that, this fails saying so.
+    """
+    from .service import Service
+
+    try:
+        declared = importlib.import_module(package)
+    except ModuleNotFoundError as error:
+        if error.name != package:
+            raise
+        return None  # an app a test declares in place (core's own tests)
+    service = getattr(declared, "service", None)
+    if not isinstance(service, Service) or service.deployable.migrations is None:
+        return None
+    name = service.deployable.migrations
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        pytest.fail(
+            f"{service.name}: its tables come from its migration line {name}, which these"
+            f" tests cannot import: their BUILD target must depend on"
+            f" migrations/{service.name}/{name}."
+        )
+    line: MigrationLine = module.line
+    return line
+
+
+def migrate(database_url: str, package: str) -> bool:
+    """Make the tables of the service declared in *package* on *database_url*:
+    its migration line to head, once per process and database. False if the
+    package declares no service with a database (nothing done)."""
+    line = migration_line(package)
+    if line is None:
+        return False
+    key = (database_url, line.name)
+    if key not in _created:
+        from alembic import command
+
+        command.upgrade(line.make_config(database_url), "head")
+        _created.add(key)
+    return True
+
+
+def empty_tables(engine: sa.Engine, metadata: sa.MetaData) -> None:
+    """Delete every row of *metadata*'s tables (children first); the tables,
+    their sequences and the migrations' version table stay."""
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 CLIENT_SUBJECT = "owner-1"
@@ -181,23 +249,10 @@ def raw_exchange(
 ) -> tuple[int, dict[str, str], bytes]:
     """Send *request* (bytes as they go on the wire) to the server at *url*,
     close the sending side, and read the first answer: status, headers
-    (lower-case names) and body. For requests no client library would send."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
-        connection.sendall(request)
-        connection.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:  # the first answer only, as a client reads it
-        body = body[: int(headers["content-length"])]
-    return int(status_line.split()[1]), headers, body
+    (lower-case names) and body. For requests no client library would send
+    (`core.raw_requests` has the refusals and the pieces this is made of)."""
+    status, headers, body, _ = split_answer(exchange(url, request, timeout))
+    return status, headers, body
 
 
 @contextlib.contextmanager

@@ -72,6 +72,7 @@ def test_lone_surrogates_are_not_json(client: FlaskClient, db: SQLAlchemy) -> No
         "/api/entities", data=b'{"name": "\\ud800"}', content_type="application/json"
     )
     assert response.status_code == 400
+    assert response.content_type == PROBLEM
     assert rows(db) == []
 
 
@@ -152,9 +153,15 @@ def test_patch_changes_only_what_is_given(client: FlaskClient) -> None:
 def test_patch_validates_what_is_given(client: FlaskClient, db: SQLAlchemy) -> None:
     data = create(client)
     before = rows(db)
-    for body in ({"name": ""}, {"name": None}, {"id": 3}, {"colour": "red"}):
+    for body, pointer in (
+        ({"name": ""}, "/name"),
+        ({"name": None}, "/name"),
+        ({"id": 3}, "/id"),
+        ({"colour": "red"}, "/colour"),
+    ):
         response = client.patch(f"/api/entities/{data['id']}", json=body)
         assert response.status_code == 422, body
+        assert [e["pointer"] for e in response.get_json()["errors"]] == [pointer], body
     assert rows(db) == before
 
 
@@ -180,7 +187,12 @@ def test_current_if_match_or_star_is_honoured(client: FlaskClient, method: str) 
         path = f"/api/entities/{data['id']}"
         tag = client.get(path).headers["ETag"] if if_match == "current" else "*"
         response = getattr(client, method)(path, json={"name": "ok"}, headers={"If-Match": tag})
-        assert response.status_code in (200, 204), (method, if_match)
+        if method == "delete":
+            assert response.status_code == 204, if_match
+            assert client.get(path).status_code == 404, if_match
+        else:
+            assert response.status_code == 200, (method, if_match)
+            assert client.get(path).get_json()["data"]["name"] == "ok", (method, if_match)
 
 
 # -- delete -------------------------------------------------------------------------
@@ -470,7 +482,9 @@ def test_owner_other_user_and_admin(app: Flask, auth_headers: Any, db: SQLAlchem
     assert client.get(path, headers=other).status_code == 200  # reading is not owning
     assert client.patch(path, json={"purpose": "mine"}, headers=owner).status_code == 200
     assert client.put(path, json={"name": "admin's touch"}, headers=admin).status_code == 200
+    assert rows(db) == [(data["id"], "admin's touch", None, 3)]  # PUT replaced purpose too
     assert client.delete(path, headers=admin).status_code == 204
+    assert rows(db) == []
 
 
 def test_the_owner_comes_from_the_token_not_the_body(app: Flask, auth_headers: Any) -> None:
@@ -523,6 +537,7 @@ def test_preconditions_come_before_the_body(
     before = rows(db)
     stale = getattr(client, method)(path, json={"name": ""}, headers={"If-Match": '"0-0"'})
     assert stale.status_code == 412  # not 422: the body is not looked at
+    assert stale.content_type == PROBLEM
     other = auth_headers("someone-else", "entity:read entity:write")
     refused = getattr(app.test_client(), method)(path, json={"name": ""}, headers=other)
     assert refused.status_code == 403

@@ -15,12 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import running_server
-from entity.db import db
+from core.testing import migrate, running_server
 
 ROUNDS = 40
 HEADERS = {
@@ -32,9 +29,7 @@ HEADERS = {
 def server(database_url: str) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent writers are a PostgreSQL matter; DATABASE_URL names none")
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)
-    engine.dispose()
+    migrate(database_url, "entity_api")  # its migration line to head
     with running_server("entity_api", env={"DATABASE_URL": database_url}) as url:
         yield url
 

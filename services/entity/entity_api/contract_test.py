@@ -3,23 +3,18 @@
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from schemathesis import GenerationMode
 
-import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.contract import MODES, check_contract
-from core.testing import running_server
-from entity.db import db
+from core.testing import migrate, running_server
 
 TOKEN = mint_token(DEV_JWT_SECRET, "contract", "entity:read entity:write entity:admin")
 
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[str]:
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)  # production tables come from migrations/entity
-    engine.dispose()
+    migrate(database_url, "entity_api")  # its migration line to head
     env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     with running_server("entity_api", env=env) as url:
         yield url

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.process import free_port, start_service, stop_service, wait_until_healthy
+from core.testing import migrate
 from entity.db import db
 
 HEADERS = {
@@ -94,9 +94,7 @@ class Proxy:
 def system(database_url: str) -> Iterator[dict[str, Any]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("the outage is of a database server; DATABASE_URL names no PostgreSQL")
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)
-    engine.dispose()
+    migrate(database_url, "entity_api")  # its migration line to head
     url = sa.engine.make_url(database_url)
     proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
     proxy.start()
@@ -173,8 +171,8 @@ def test_an_exhausted_pool_is_a_503_within_the_pool_timeout(
         env="test",
         overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": options},
     )
+    migrate(database_url, "entity_api")  # its migration line to head
     with app.app_context():
-        db.create_all()
         held = db.engine.connect()  # the pool's one connection
     try:
         client = app.test_client()

@@ -10,19 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-import entity.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import raw_exchange, running_server
-from entity.db import db
+from core.testing import migrate, raw_exchange, running_server
 
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[str]:
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)
-    engine.dispose()
+    migrate(database_url, "entity_api")  # its migration line to head
     with running_server("entity_api", env={"DATABASE_URL": database_url}) as url:
         yield url
 
@@ -79,6 +74,10 @@ def test_errors_over_http_are_problems(server: str) -> None:
         ({"JWT_SECRET": "x" * 40}, "refuses to start without DATABASE_URL"),
         ({"DATABASE_URL": "sqlite://"}, "refuses to start with no token key"),
         ({"DATABASE_URL": "sqlite://", "JWT_SECRET": DEV_JWT_SECRET}, "refuses the dev JWT_SECRET"),
+        (
+            {"DATABASE_URL": "sqlite://", "JWT_SECRET": "x" * 40, "ALLOWED_HOSTS": ""},
+            "refuses to start without ALLOWED_HOSTS",
+        ),
     ],
 )
 def test_prod_refuses_to_start_unsafely(environment: dict[str, str], refusal: str) -> None:
@@ -88,6 +87,7 @@ def test_prod_refuses_to_start_unsafely(environment: dict[str, str], refusal: st
             "PATH": "",
             "PYTHONPATH": ":".join(sys.path),
             "SECRET_KEY": "not-the-default",
+            "ALLOWED_HOSTS": "api.example.com",
             **environment,
         },
         capture_output=True,

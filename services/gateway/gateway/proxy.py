@@ -24,6 +24,9 @@ upstream is a parked greenlet, not a held thread.
   is sent again on a fresh one (RFC 9110, 9.2.2); a POST or PATCH never is.
 - ``Location`` and ``Link`` pointing at the upstream are rewritten to the
   gateway's own URL.
+- The host the client names, which ``X-Forwarded-Host`` and those rewritten
+  URLs carry, must be one of ``ALLOWED_HOSTS``: else a 400, by the same check
+  as the gateway's own routes (`core.hosts`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from werkzeug.wsgi import get_host, get_path_info
 from core import ApiException, BadGateway, BadRequest, GatewayTimeout
 from core.body import read_wsgi_body
 from core.errors import problem_response
+from core.hosts import check_host
 from core.log import REQUEST_ID_HEADER, log_access, request_id_for
 
 from .ratelimit import RateLimit
@@ -203,6 +207,7 @@ class Proxy:
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
         body: Iterable[bytes]
         try:
+            check_host(get_host(environ), self.app.config["ALLOWED_HOSTS"])
             self.rate_limit.check(environ.get("REMOTE_ADDR") or "unknown")
             answer = self._send(environ, upstream, target, request_id)
         except ApiException as exc:

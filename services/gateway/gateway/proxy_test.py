@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from core.process import free_port
 from gateway.proxy import rewrite_links
-from gateway.testing import Sent, Upstream
+from gateway.testing import KeepAliveUpstream, Received, Sent, Upstream
 from gateway.upstreams import Upstream as UpstreamConfig
 from gateway_api.app import create_app
 
@@ -263,3 +263,253 @@ def test_header_bytes_go_up_as_sent(client: FlaskClient, upstream: Upstream) -> 
 def test_the_clients_forwarded_header_is_dropped(client: FlaskClient, upstream: Upstream) -> None:
     client.get("/api/math/sum", headers={"Forwarded": "for=203.0.113.1;host=evil.example"})
     assert "forwarded" not in upstream.requests[0].headers
+
+
+def gateway(upstream_url: str, **settings: object) -> Flask:
+    """The gateway in front of *upstream_url* for every route, with *settings*."""
+    return create_app(
+        env="test",
+        overrides={"ENTITY_URL": upstream_url, "MATH_URL": upstream_url, **settings},
+    )
+
+
+# -- hop-by-hop headers (RFC 9110, 7.6.1), both ways ----------------------------------
+
+# Each with a value a client or server would send. Connection names X-Secret-Hop
+# in every case, so that the header Connection lists is dropped as well.
+HOP_HEADERS = {
+    "Connection": "close, X-Secret-Hop",
+    "Keep-Alive": "timeout=5, max=100",
+    "Proxy-Connection": "keep-alive",
+    "TE": "trailers",
+    "Trailer": "X-Checksum",
+    "Transfer-Encoding": "chunked",
+    "Upgrade": "websocket",
+    "Proxy-Authorization": "Basic dXNlcjpwYXNz",
+    "Proxy-Authenticate": 'Basic realm="proxy"',
+}
+
+
+@pytest.mark.parametrize("name", HOP_HEADERS)
+def test_no_hop_by_hop_header_reaches_the_upstream(
+    client: FlaskClient, upstream: Upstream, name: str
+) -> None:
+    headers = {
+        "Connection": "X-Secret-Hop",
+        name: HOP_HEADERS[name],
+        "X-Secret-Hop": "private",
+        "X-End-To-End": "kept",
+    }
+    response = client.get("/api/math/sum", headers=headers)
+    assert response.status_code == 200
+    [sent] = upstream.requests
+    assert sent.headers["X-End-To-End"] == "kept"
+    assert name not in sent.headers or name == "Connection"
+    assert "X-Secret-Hop" not in sent.headers
+    # What the gateway's own client says about its connection, never the client's words.
+    assert sent.headers.get("Connection", "").lower() in ("", "keep-alive")
+
+
+@pytest.mark.parametrize("name", HOP_HEADERS)
+def test_no_hop_by_hop_header_of_the_upstream_reaches_the_client(
+    client: FlaskClient, upstream: Upstream, name: str
+) -> None:
+    def answer(sent: Sent) -> Response:
+        body = [b'{"data": ', b"{}}"]  # streamed: the upstream frames it chunked
+        response = Response(iter(body), mimetype="application/json")
+        if name != "Transfer-Encoding":  # the upstream's server sets that one itself
+            response.headers[name] = HOP_HEADERS[name]
+        response.headers.add("Connection", "X-Secret-Hop")
+        response.headers["X-Secret-Hop"] = "private"
+        response.headers["X-End-To-End"] = "kept"
+        return response
+
+    upstream.handler = answer
+    response = client.get("/api/entities/1")
+    assert response.get_json() == {"data": {}}
+    assert response.headers["X-End-To-End"] == "kept"
+    for dropped in (name, "Connection", "X-Secret-Hop", "Transfer-Encoding"):
+        assert dropped not in response.headers, dropped
+
+
+# -- Location and Content-Location, behind trusted proxies ---------------------------
+
+
+@pytest.mark.parametrize("header", ["Location", "Content-Location"])
+def test_links_are_rewritten_to_the_https_origin_the_trusted_proxy_names(
+    upstream: Upstream, header: str
+) -> None:
+    client = gateway(upstream.url, TRUSTED_PROXY_HOPS=1).test_client()
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "api.example.com",
+        "X-Forwarded-For": "203.0.113.7",
+    }
+    for given, expected in [
+        (f"{upstream.url}/api/entities/9", "https://api.example.com/api/entities/9"),
+        (f"{upstream.url}/api/entities?page=2", "https://api.example.com/api/entities?page=2"),
+        (upstream.url, "https://api.example.com"),
+        ("/api/entities/9", "/api/entities/9"),  # relative: already the client's origin
+        ("http://elsewhere.example/api/entities/9", "http://elsewhere.example/api/entities/9"),
+        ("http://127.0.0.1:1/x", "http://127.0.0.1:1/x"),  # another port: another origin
+    ]:
+
+        def answer(sent: Sent, given: str = given) -> Response:
+            return Response(b"{}", 201, headers={header: given})
+
+        upstream.handler = answer
+        response = client.post("/api/entities", json={}, headers=forwarded)
+        assert response.headers.get(header) == expected, (given, response.data)
+
+
+@pytest.mark.parametrize("header", ["Location", "Content-Location"])
+def test_an_untrusted_clients_forwarded_proto_and_host_do_not_steer_links(
+    client: FlaskClient, upstream: Upstream, header: str
+) -> None:
+    upstream.handler = lambda sent: Response(
+        b"{}", 201, headers={header: f"{upstream.url}/api/entities/9"}
+    )
+    response = client.post(
+        "/api/entities",
+        json={},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+    )
+    assert response.headers[header] == "http://localhost/api/entities/9"
+
+
+# -- forwarding headers, request ids ------------------------------------------------------
+
+
+def test_forwarding_headers_behind_a_trusted_proxy(upstream: Upstream) -> None:
+    client = gateway(upstream.url, TRUSTED_PROXY_HOPS=1).test_client()
+    client.get(
+        "/api/math/sum",
+        headers={
+            # The client wrote the first entry; the trusted proxy appended what it saw.
+            "X-Forwarded-For": "198.51.100.1, 203.0.113.7",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "api.example.com",
+        },
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    sent = upstream.requests[0].headers
+    # A service trusting one hop (the gateway) takes the last entry: the client.
+    assert sent["X-Forwarded-For"].split(", ")[-1] == "203.0.113.7"
+    assert sent["X-Forwarded-Proto"] == "https"
+    assert sent["X-Forwarded-Host"] == "api.example.com"
+    assert sent["Host"] == upstream.url.removeprefix("http://")
+
+
+def test_forwarding_headers_a_client_sends_without_a_trusted_proxy_are_replaced(
+    client: FlaskClient, upstream: Upstream
+) -> None:
+    client.get(
+        "/api/math/sum",
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Port": "8443",
+            "X-Forwarded-Prefix": "/evil",
+            "X-Forwarded-For": "203.0.113.9",
+            "Host": "localhost",
+        },
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+    sent = upstream.requests[0].headers
+    assert sent["X-Forwarded-Proto"] == "http"
+    assert sent["X-Forwarded-Host"] == "localhost"
+    assert sent["X-Forwarded-For"].split(", ")[-1] == "198.51.100.4"
+    assert "X-Forwarded-Port" not in sent and "X-Forwarded-Prefix" not in sent
+
+
+def test_a_request_id_is_made_when_none_is_sent_and_the_upstreams_is_not_returned(
+    client: FlaskClient, upstream: Upstream
+) -> None:
+    upstream.handler = lambda sent: Response(b"{}", headers={"X-Request-ID": "upstream-own"})
+    first = client.get("/api/math/sum")
+    second = client.get("/api/math/sum")
+    made = [sent.headers["X-Request-ID"] for sent in upstream.requests]
+    assert [first.headers.getlist("X-Request-ID"), second.headers.getlist("X-Request-ID")] == [
+        [made[0]],
+        [made[1]],
+    ]
+    assert made[0] != made[1] and "upstream-own" not in made
+
+
+def test_a_valid_request_id_goes_up_and_comes_back_unchanged(
+    client: FlaskClient, upstream: Upstream
+) -> None:
+    response = client.get("/api/entities/1", headers={"X-Request-ID": "req-42"})
+    assert upstream.requests[0].headers.getlist("X-Request-ID") == ["req-42"]
+    assert response.headers.getlist("X-Request-ID") == ["req-42"]
+
+
+def test_a_body_of_exactly_the_limit_goes_up_whole(app: Flask, upstream: Upstream) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = app.test_client().post(
+        "/api/entities", data=b"x" * 1000, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert upstream.requests[0].body == b"x" * 1000
+
+
+# -- pooled keep-alive connections -----------------------------------------------------------
+
+IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]
+
+
+@pytest.mark.parametrize("method", IDEMPOTENT)
+def test_an_idempotent_request_on_a_pooled_connection_found_closed_is_sent_again_once(
+    method: str,
+) -> None:
+    with KeepAliveUpstream(answers_per_connection=1) as upstream:
+        client = gateway(upstream.url).test_client()
+        assert client.get("/api/entities/1").status_code == 200  # pools connection 1
+        response = client.open("/api/entities/2", method=method)
+        assert response.status_code == 200
+        if method != "HEAD":
+            assert response.get_json() == {"data": {"n": 3}}
+    assert upstream.received == [
+        Received(1, "GET", "/api/entities/1", True),
+        Received(1, method, "/api/entities/2", False),  # closed on it
+        Received(2, method, "/api/entities/2", True),  # sent again, once
+    ]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_post_or_patch_on_a_pooled_connection_found_closed_is_never_sent_again(
+    method: str,
+) -> None:
+    with KeepAliveUpstream(answers_per_connection=1) as upstream:
+        client = gateway(upstream.url).test_client()
+        assert client.get("/api/entities/1").status_code == 200
+        response = client.open("/api/entities/1", method=method, json={"name": "once"})
+        assert response.status_code == 502
+        assert response.content_type == "application/problem+json"
+        time.sleep(0.2)  # a resend would arrive by now
+    assert upstream.received == [
+        Received(1, "GET", "/api/entities/1", True),
+        Received(1, method, "/api/entities/1", False),  # it may have been processed: once
+    ]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_connection_the_upstream_closed_while_idle_is_not_used_again(method: str) -> None:
+    with KeepAliveUpstream(idle_timeout=0.2) as upstream:
+        client = gateway(upstream.url).test_client()
+        assert client.get("/api/entities/1").status_code == 200
+        assert upstream.closed_idle.wait(5)
+        response = client.open("/api/entities", method=method, json={"name": "n"})
+        assert response.status_code == 200
+    assert upstream.received == [
+        Received(1, "GET", "/api/entities/1", True),
+        Received(2, method, "/api/entities", True),  # on a new connection, sent once
+    ]
+
+
+def test_pooled_connections_are_reused(upstream: Upstream) -> None:
+    with KeepAliveUpstream() as keep_alive:
+        client = gateway(keep_alive.url).test_client()
+        for n in range(3):
+            assert client.get(f"/api/entities/{n}").status_code == 200
+    assert [r.connection for r in keep_alive.received] == [1, 1, 1]

@@ -43,6 +43,24 @@ def test_an_invalid_body_is_422_and_stores_nothing(client: FlaskClient) -> None:
     assert client.get(PATH).get_json()["meta"]["total"] == 0
 
 
+def test_a_body_of_2000_characters_is_stored_and_2001_refused(client: FlaskClient) -> None:
+    longest = create(client, body="b" * 2000)
+    assert client.get(f"{PATH}/{longest['id']}").get_json()["data"]["body"] == "b" * 2000
+    response = client.post(PATH, json={**EXAMPLE, "body": "b" * 2001})
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.get_json()["errors"]] == ["/body"]
+    assert client.get(PATH).get_json()["meta"]["total"] == 1
+
+
+def test_a_body_of_2000_wide_characters_is_stored_and_found(client: FlaskClient) -> None:
+    # 6,000 bytes of UTF-8: more than a PostgreSQL B-tree index entry may hold.
+    body = "書" * 1999 + "ß"
+    created = create(client, body=body)
+    assert client.get(f"{PATH}/{created['id']}").get_json()["data"]["body"] == body
+    found = client.get(PATH, query_string={"search": "書ss", "sort": "body"}).get_json()
+    assert [n["id"] for n in found["data"]] == [created["id"]]
+
+
 def test_get_has_an_etag_and_honours_if_none_match(client: FlaskClient) -> None:
     data = create(client)
     response = client.get(f"{PATH}/{data['id']}")
@@ -66,10 +84,17 @@ def test_only_the_owner_or_an_admin_may_change_it(client: FlaskClient, auth_head
     data = create(client)
     path = f"{PATH}/{data['id']}"
     other = auth_headers("someone-else", "note:read note:write")
-    assert client.delete(path, headers=other).status_code == 403
+    refused = client.delete(path, headers=other)
+    assert refused.status_code == 403 and refused.content_type == PROBLEM
+    assert client.get(path).get_json()["data"] == data  # refused: still there, unchanged
+    changed = client.patch(path, json={"body": "Not mine"}, headers=other)
+    assert changed.status_code == 403
+    assert client.get(path).get_json()["data"] == data
     admin = auth_headers("an-admin", "note:read note:admin")
-    assert client.delete(path, headers=admin).status_code == 204
+    deleted = client.delete(path, headers=admin)
+    assert deleted.status_code == 204 and deleted.data == b""
     assert client.get(path).status_code == 404
+    assert client.get(PATH).get_json()["meta"]["total"] == 0  # the row is gone
 
 
 def test_unknown_ids_are_404_problems(client: FlaskClient) -> None:
@@ -86,7 +111,9 @@ def test_lists_filter_and_page(client: FlaskClient) -> None:
     query = {"filter[entityId]": EXAMPLE["entityId"]}
     found = client.get(PATH, query_string=query).get_json()["data"]
     assert [row["id"] for row in found] == [first["id"]]
-    assert client.get(f"{PATH}?filter[colour]=red").status_code == 400
+    unknown = client.get(f"{PATH}?filter[colour]=red")
+    assert unknown.status_code == 400 and unknown.content_type == PROBLEM
+    assert unknown.get_json()["errors"][0]["parameter"] == "filter[colour]"
 
 
 def test_search_needs_every_term(client: FlaskClient) -> None:

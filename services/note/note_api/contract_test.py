@@ -6,14 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from schemathesis import GenerationMode
 
-import note.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
 from core.contract import MODES, check_contract
-from core.testing import running_server, serving
-from note.db import db
+from core.testing import migrate, running_server, serving
 
 SCOPES = "note:read note:write note:admin entity:read"
 TOKEN = mint_token(DEV_JWT_SECRET, "contract", SCOPES)
@@ -26,9 +23,7 @@ def every_entity_exists(environ: dict[str, Any], start_response: Callable[..., A
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[str]:
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)  # production tables come from migrations/note
-    engine.dispose()
+    migrate(database_url, "note_api")  # its migration line to head
     with serving(every_entity_exists) as entities:
         env = {"DATABASE_URL": database_url, "ENTITY_URL": entities, "LOG_LEVEL": "WARNING"}
         with running_server("note_api", env=env) as url:

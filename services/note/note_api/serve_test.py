@@ -6,21 +6,16 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-import note.model  # noqa: F401  (the tables)
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import running_server
-from note.db import db
+from core.testing import migrate, running_server
 
 TOKEN = mint_token(DEV_JWT_SECRET, "http-user", "note:read note:write")
 
 
 @pytest.fixture(scope="module")
 def server(database_url: str, entity_service: Any) -> Iterator[str]:
-    engine = sa.create_engine(database_url)
-    db.metadata.create_all(engine)  # production tables come from migrations/note
-    engine.dispose()
+    migrate(database_url, "note_api")  # its migration line to head
     env = {"DATABASE_URL": database_url, "ENTITY_URL": entity_service[0]}
     with running_server("note_api", env=env) as url:
         yield url
