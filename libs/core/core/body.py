@@ -49,6 +49,7 @@ def read_wsgi_body(environ: WSGIEnvironment, limit: int | None) -> bytes:
 
 
 ENDED_EARLY = "The request body ended before its Content-Length."
+UNREADABLE = "The request body could not be read: it ended early or its chunks are malformed."
 CLOSE = {"Connection": "close"}
 """On the 400 for a broken body: what the connection holds next is no request
 (gevent would read the rest of a malformed chunk as one, and answer it)."""
@@ -66,8 +67,5 @@ def _read(stream: Any, size: int | None) -> bytes:
     try:
         data: bytes = stream.read() if size is None else stream.read(size)
     except Exception:
-        raise BadRequest(
-            "The request body could not be read: it ended early or its chunks are malformed.",
-            headers=CLOSE,
-        ) from None
+        raise BadRequest(UNREADABLE, headers=CLOSE) from None
     return data

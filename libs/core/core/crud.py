@@ -50,7 +50,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import NotFound, PreconditionFailed
 from .fields import String, UtcDateTime
-from .folding import FOLDS, fold, folded, folded_name, folded_sources
+from .folding import FOLDS, fold_value, folded, folded_name, folded_sources
 from .interfaces import BaseInterfaces, Field
 from .query import ListQuery, ListQuerySpec, paginate, row_columns
 from .response import Page
@@ -233,7 +233,7 @@ class CrudService(Generic[M]):
         for key, value in changed.items():
             setattr(row, key, value)
             if key in self._folds:
-                setattr(row, self._folds[key], None if value is None else fold(value))
+                setattr(row, self._folds[key], fold_value(value))
         setattr(row, "updated_at", utcnow())  # noqa: B010  (M is any model)
         self._commit()
         return row

@@ -38,6 +38,7 @@ __all__ = [
     "contains_folded",
     "drop_folded_columns",
     "fold",
+    "fold_value",
     "folded",
     "folded_name",
     "folded_sources",
@@ -54,6 +55,11 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+def fold_value(value: str | None) -> str | None:
+    """What a folded column holds for a source *value*: its `fold`, or empty when it is."""
+    return None if value is None else fold(value)
+
+
 def folded_name(source: str) -> str:
     """The name of the column that holds the fold of *source*: ``<source>_folded``."""
     return f"{source}_folded"
@@ -63,8 +69,7 @@ def _fold_of(source: str) -> Callable[[DefaultExecutionContext], str | None]:
     def default(context: DefaultExecutionContext) -> str | None:
         # The statement's values for this row (each row of an executemany).
         given = context.get_current_parameters()  # type: ignore[no-untyped-call]
-        value = given.get(source)
-        return None if value is None else fold(value)
+        return fold_value(given.get(source))
 
     return default
 
@@ -135,10 +140,7 @@ def _fill(connection: sa.Connection, name: str, sources: Sequence[str]) -> None:
     after = 0
     while rows := connection.execute(read, {"after": after}).all():
         folds = [
-            {
-                f"fold_{s}": None if value is None else fold(value)
-                for s, value in zip(sources, values, strict=True)
-            }
+            {f"fold_{s}": fold_value(value) for s, value in zip(sources, values, strict=True)}
             for _, *values in rows
         ]
         connection.execute(

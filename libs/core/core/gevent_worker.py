@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import logging
 import re
 import socket
 from email.parser import Parser
@@ -39,12 +38,11 @@ from gevent.pywsgi import MAX_REQUEST_LINE, OldMessage
 from gunicorn.workers.ggevent import GeventPyWSGIWorker
 from gunicorn.workers.ggevent import PyWSGIHandler as GunicornPyWSGIHandler
 
+from .body import UNREADABLE
 from .log import REQUEST_ID_HEADER
-from .workers import head_timeout, problem_answer
+from .workers import head_timed_out, head_timeout, log_refusal, peer_address, problem_answer
 
 __all__ = ["PyWSGIHandler", "PyWSGIWorker"]
-
-log = logging.getLogger("core.workers")
 
 _MAX_FIELDS = 32768  # gunicorn's, for limit_request_fields 0
 # As gunicorn's parser has them (RFC 9110 and 9112), so that both refuse alike.
@@ -181,18 +179,11 @@ class PyWSGIHandler(GunicornPyWSGIHandler):
         if isinstance(ex, _Refused):
             status, detail = ex.status, ex.detail
         elif isinstance(ex, _HeadTimedOut):
-            status, detail = (
-                408,
-                f"The request's head did not arrive within {self.head_timeout:g} s.",
-            )
+            status, detail = 408, head_timed_out(self.head_timeout)
         else:
             status, detail = 400, "The request is malformed."
         request_id, answer = problem_answer(status, detail, self.headers.get(REQUEST_ID_HEADER))
-        log.warning(
-            "request refused by the server: %s",
-            detail,
-            extra={"request_id": request_id, "status": status, "remote_addr": self._peer()},
-        )
+        log_refusal(request_id, status, detail, peer_address(self.client_address))
         self.close_connection = True
         return str(status), answer
 
@@ -202,19 +193,11 @@ class PyWSGIHandler(GunicornPyWSGIHandler):
         self.close_connection = True
         if self.response_length:
             return
-        detail = (
-            "The request body could not be read: it ended early or its chunks are malformed."
-            if error_code == 400
-            else "The server could not complete the request."
-        )
+        detail = UNREADABLE if error_code == 400 else "The server could not complete the request."
         _, answer = problem_answer(error_code, detail, self.headers.get(REQUEST_ID_HEADER))
         with contextlib.suppress(OSError):
             self._sendall(answer)
         self.status = str(error_code).encode()
-
-    def _peer(self) -> str | None:
-        address = self.client_address
-        return address[0] if isinstance(address, tuple) and address else None
 
 
 class PyWSGIWorker(GeventPyWSGIWorker):

@@ -46,7 +46,16 @@ from gunicorn.workers import gthread
 from .errors import ApiException, problem_response
 from .log import REQUEST_ID_HEADER, request_id_for
 
-__all__ = ["HEAD_TIMEOUT", "ThreadWorker", "head_timeout", "problem_answer", "refusal"]
+__all__ = [
+    "HEAD_TIMEOUT",
+    "ThreadWorker",
+    "head_timed_out",
+    "head_timeout",
+    "log_refusal",
+    "peer_address",
+    "problem_answer",
+    "refusal",
+]
 
 HEAD_TIMEOUT = 10.0
 """Seconds a request's head may take to arrive, unless ``HEAD_TIMEOUT`` says otherwise."""
@@ -63,6 +72,25 @@ def head_timeout() -> float:
     if not seconds > 0:
         raise ValueError(f"HEAD_TIMEOUT must be a positive number of seconds, not {value!r}")
     return seconds
+
+
+def head_timed_out(seconds: float) -> str:
+    """The detail of the 408 for a head that took longer than *seconds*."""
+    return f"The request's head did not arrive within {seconds:g} s."
+
+
+def log_refusal(request_id: str, status: int, detail: str, peer: str | None) -> None:
+    """One log record for a request the server refused before any app saw it."""
+    log.warning(
+        "request refused by the server: %s",
+        detail,
+        extra={"request_id": request_id, "status": status, "remote_addr": peer},
+    )
+
+
+def peer_address(address: Any) -> str | None:
+    """The client's IP address (none on a Unix socket)."""
+    return address[0] if isinstance(address, tuple) and address else None
 
 
 def problem_answer(
@@ -147,7 +175,7 @@ class ThreadWorker(gthread.ThreadWorker):
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         status, detail = refusal(exc, self.cfg)
         request_id, answer = problem_answer(status, detail)
-        peer = _peer(addr)
+        peer = peer_address(addr)
         if status >= 500:
             log.error(
                 "request failed in the server",
@@ -155,11 +183,7 @@ class ThreadWorker(gthread.ThreadWorker):
                 extra={"request_id": request_id, "status": status, "remote_addr": peer},
             )
         else:
-            log.warning(
-                "request refused by the server: %s",
-                detail,
-                extra={"request_id": request_id, "status": status, "remote_addr": peer},
-            )
+            log_refusal(request_id, status, detail, peer)
         with contextlib.suppress(OSError):
             client.sendall(answer)
 
@@ -200,19 +224,10 @@ class ThreadWorker(gthread.ThreadWorker):
         """Answer 408 to a head that did not arrive in time (if any of it did)
         and shut the socket: the thread reading it sees the end and is free."""
         if conn.data_ready or conn.initialized:
-            request_id, answer = problem_answer(
-                408, f"The request's head did not arrive within {self.head_timeout:g} s."
-            )
-            log.warning(
-                "request head timed out",
-                extra={"request_id": request_id, "status": 408, "remote_addr": _peer(conn.client)},
-            )
+            detail = head_timed_out(self.head_timeout)
+            request_id, answer = problem_answer(408, detail)
+            log_refusal(request_id, 408, detail, peer_address(conn.client))
             with contextlib.suppress(OSError):  # never block the main loop on it
                 conn.sock.send(answer, socket.MSG_DONTWAIT)
         with contextlib.suppress(OSError):
             conn.sock.shutdown(socket.SHUT_RDWR)
-
-
-def _peer(address: Any) -> str | None:
-    """The client's IP address (none on a Unix socket)."""
-    return address[0] if isinstance(address, tuple) and address else None
