@@ -40,7 +40,21 @@ from gunicorn.workers.ggevent import PyWSGIHandler as GunicornPyWSGIHandler
 
 from .body import UNREADABLE
 from .log import REQUEST_ID_HEADER
-from .workers import head_timed_out, head_timeout, log_refusal, peer_address, problem_answer
+from .workers import (
+    BAD_FIELD,
+    BAD_LINE,
+    BAD_METHOD,
+    BAD_VERSION,
+    FIELD_TOO_LONG,
+    LINE_TOO_LONG,
+    MALFORMED,
+    TOO_MANY_FIELDS,
+    head_timed_out,
+    head_timeout,
+    log_refusal,
+    peer_address,
+    problem_answer,
+)
 
 __all__ = ["PyWSGIHandler", "PyWSGIWorker"]
 
@@ -116,20 +130,18 @@ class PyWSGIHandler(GunicornPyWSGIHandler):
     def read_request(self, raw_requestline: str) -> bool:
         try:
             if len(raw_requestline.rstrip("\r\n")) > self.limit_request_line:
-                raise _Refused(
-                    414, f"The request line is longer than {self.limit_request_line} bytes."
-                )
+                raise _Refused(414, LINE_TOO_LONG.format(self.limit_request_line))
             words = raw_requestline.removesuffix("\r\n").split(" ")
             if (
                 len(words) != 3
                 or not raw_requestline.endswith("\r\n")
                 or not _TARGET.fullmatch(words[1])
             ):
-                raise _Refused(400, "The request line is malformed.")
+                raise _Refused(400, BAD_LINE)
             if not _METHOD.fullmatch(words[0]):
-                raise _Refused(400, "The request method is malformed.")
+                raise _Refused(400, BAD_METHOD)
             if not _VERSION.fullmatch(words[2]):
-                raise _Refused(400, "The HTTP version is not supported (HTTP/1.0 or 1.1).")
+                raise _Refused(400, BAD_VERSION)
             self._head = self._read_head()
             return bool(super().read_request(raw_requestline))
         finally:
@@ -146,16 +158,14 @@ class PyWSGIHandler(GunicornPyWSGIHandler):
                 break
             if not line.endswith(b"\n"):
                 if len(line) > size:
-                    raise _Refused(431, f"A header field is longer than {size} bytes.")
+                    raise _Refused(431, FIELD_TOO_LONG.format(size))
                 raise _Refused(400, "The request's head ended before its blank line.")
             if len(line) > size:
-                raise _Refused(431, f"A header field is longer than {size} bytes.")
+                raise _Refused(431, FIELD_TOO_LONG.format(size))
             if count >= self.limit_request_fields:
-                raise _Refused(
-                    431, f"The request has more than {self.limit_request_fields} header fields."
-                )
+                raise _Refused(431, TOO_MANY_FIELDS.format(self.limit_request_fields))
             if not _FIELD.fullmatch(line):  # also a folded line (obsolete), a bare LF
-                raise _Refused(400, "A header field is malformed.")
+                raise _Refused(400, BAD_FIELD)
             lines.append(line)
         return b"".join(lines) + b"\r\n"
 
@@ -181,7 +191,7 @@ class PyWSGIHandler(GunicornPyWSGIHandler):
         elif isinstance(ex, _HeadTimedOut):
             status, detail = 408, head_timed_out(self.head_timeout)
         else:
-            status, detail = 400, "The request is malformed."
+            status, detail = 400, MALFORMED
         request_id, answer = problem_answer(status, detail, self.headers.get(REQUEST_ID_HEADER))
         log_refusal(request_id, status, detail, peer_address(self.client_address))
         self.close_connection = True

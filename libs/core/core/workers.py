@@ -74,6 +74,17 @@ def head_timeout() -> float:
     return seconds
 
 
+# The details both workers' refusals give (a limit goes in the braces).
+LINE_TOO_LONG = "The request line is longer than {} bytes."
+FIELD_TOO_LONG = "A header field is longer than {} bytes."
+TOO_MANY_FIELDS = "The request has more than {} header fields."
+BAD_LINE = "The request line is malformed."
+BAD_METHOD = "The request method is malformed."
+BAD_VERSION = "The HTTP version is not supported (HTTP/1.0 or 1.1)."
+BAD_FIELD = "A header field is malformed."
+MALFORMED = "The request is malformed."
+
+
 def head_timed_out(seconds: float) -> str:
     """The detail of the 408 for a head that took longer than *seconds*."""
     return f"The request's head did not arrive within {seconds:g} s."
@@ -118,15 +129,15 @@ _REFUSALS: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int
         "The server could not complete the request.",
     ),
     (http_errors.ConfigurationProblem, 500, "The server could not complete the request."),
-    (http_errors.LimitRequestLine, 414, "The request line is longer than {line} bytes."),
-    (http_errors.InvalidRequestLine, 400, "The request line is malformed."),
-    (http_errors.InvalidRequestMethod, 400, "The request method is malformed."),
-    (http_errors.InvalidHTTPVersion, 400, "The HTTP version is not supported (HTTP/1.0 or 1.1)."),
+    (http_errors.LimitRequestLine, 414, LINE_TOO_LONG),
+    (http_errors.InvalidRequestLine, 400, BAD_LINE),
+    (http_errors.InvalidRequestMethod, 400, BAD_METHOD),
+    (http_errors.InvalidHTTPVersion, 400, BAD_VERSION),
     (http_errors.ObsoleteFolding, 400, "A header field is folded over lines (obsolete)."),
     (
         (http_errors.InvalidHeader, http_errors.InvalidHeaderName),
         400,
-        "A header field is malformed.",
+        BAD_FIELD,
     ),
     (
         (
@@ -149,15 +160,15 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
     if isinstance(exc, http_errors.LimitRequestHeaders):
         fields, size = cfg.limit_request_fields, cfg.limit_request_field_size
         if str(exc).endswith("fields size"):
-            return 431, f"A header field is longer than {size} bytes."
+            return 431, FIELD_TOO_LONG.format(size)
         if str(exc).endswith("fields"):
-            return 431, f"The request has more than {fields} header fields."
+            return 431, TOO_MANY_FIELDS.format(fields)
         return 431, "The request's header fields are too large."
     for kinds, status, detail in _REFUSALS:
         if isinstance(exc, kinds):
-            return status, detail.format(line=cfg.limit_request_line)
+            return status, detail.format(cfg.limit_request_line)
     if isinstance(exc, http_errors.ParseException):
-        return 400, "The request is malformed."
+        return 400, MALFORMED
     return 500, "The server could not complete the request."
 
 
