@@ -6,21 +6,40 @@ containers under Compose, in CI), whose services must verify tokens with
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import IO
 
 import httpx
 import pytest
 
-from core.process import free_port, wait_until_healthy
+from core.process import wait_until_healthy
 from stack import run as stack_run
 
 # The stack hands JWT_SECRET to every service: tokens minted with it work.
 SECRET = os.environ.get("STACK_JWT_SECRET") or "stack-test-secret-" + "x" * 32
+
+
+def gateway_url(output: IO[bytes], process: subprocess.Popen[bytes], timeout: float) -> str:
+    """The URL the stack prints for its gateway (``stack: gateway  http://...``),
+    once every service is up."""
+
+    def printed() -> bytes:  # pread: the stack shares the file's offset, leave it
+        return os.pread(output.fileno(), os.fstat(output.fileno()).st_size, 0)
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        found = re.search(rb"^stack: gateway +(http://\S+)", printed(), re.MULTILINE)
+        if found:
+            return found.group(1).decode()
+        time.sleep(0.1)
+    log = printed().decode(errors="replace")
+    raise AssertionError(f"the stack printed no gateway URL (exit {process.poll()}):\n{log}")
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +48,10 @@ def stack(database_url: str) -> Iterator[str]:
     if os.environ.get("STACK_URL"):
         yield os.environ["STACK_URL"].rstrip("/")
         return
-    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),
-        "PORT": str(port),
+        "PORT": "0",  # a free port the stack binds itself and prints
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
         "JWT_SECRET": SECRET,
@@ -42,9 +60,10 @@ def stack(database_url: str) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", stack_run.__name__], env=env, stdout=output, stderr=output
         )
-        url = f"http://127.0.0.1:{port}"
+        url = ""
         try:
-            wait_until_healthy(url, process, timeout=60)
+            url = gateway_url(output, process, timeout=60)
+            wait_until_healthy(url, process, timeout=10)
             for _ in range(100):  # the gateway is last to start, but make sure
                 if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
                     break
@@ -57,5 +76,6 @@ def stack(database_url: str) -> Iterator[str]:
             log = output.read().decode(errors="replace")
             assert code == 0, log
             assert "stack: stopping" in log
-            with pytest.raises(httpx.ConnectError):
-                httpx.get(f"{url}/healthz", timeout=2)
+            if url:
+                with pytest.raises(httpx.ConnectError):
+                    httpx.get(f"{url}/healthz", timeout=2)

@@ -29,11 +29,9 @@ def bearer(subject: str, scopes: str) -> dict[str, str]:
 
 
 def started(package: str, env: dict[str, str]) -> tuple[str, Any]:
-    port = free_port()
-    process = start_service(package, port=port, env={**COMMON, **env}, args=("--workers", "1"))
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process)
-    return url, process
+    started = start_service(package, env={**COMMON, **env}, args=("--workers", "1"))
+    wait_until_healthy(started.url, started.process)
+    return started.url, started.process
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ service that owns tables has its migration line applied to ``DATABASE_URL``
 ``entity.db``, ...); then every service starts under gunicorn, exactly as its
 ``serve`` target runs it, on ``<NAME>_PORT`` (``ENTITY_PORT``, ...; free ports
 when unset), with the URLs of the services it calls; the gateway last, on
-``PORT`` (8000) at ``HOST`` (127.0.0.1), routing to all of them. The services
+``PORT`` (8000; 0 is a free port, printed) at ``HOST`` (127.0.0.1), routing to
+all of them. The services
 trust the gateway's ``X-Forwarded-*`` headers, so the links they return point
 at it. Every other variable (``JWT_*``, ``RATELIMIT_*``, ``LOG_LEVEL``, ...)
 is handed to every service. Ctrl-C or SIGTERM stops them all. With
@@ -27,7 +28,7 @@ from types import FrameType
 
 import migrate
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
+from core.process import ServiceError, start_service, stop_service, wait_until_healthy
 from core.registry import Deployable, read
 from deployables import deployables
 
@@ -48,12 +49,15 @@ class Stack:
         self.running: list[Running] = []
 
     def start(self, deployable: Deployable, port: int, host: str, env: Mapping[str, str]) -> str:
-        name = deployable.name
-        url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
-        process = start_service(deployable.package, port=port, host=host, env=env)
-        self.running.append(Running(name, url, process))
-        wait_until_healthy(url, process)
-        return url
+        try:
+            started = start_service(deployable.package, port=port, host=host, env=env)
+        except OSError as error:  # the port is taken, or the host is not ours
+            raise ServiceError(
+                f"{deployable.name}: cannot listen on {host}:{port}: {error}"
+            ) from error
+        self.running.append(Running(deployable.name, started.url, started.process))
+        wait_until_healthy(started.url, started.process)
+        return started.url
 
     def stop(self) -> None:
         for service in reversed(self.running):
@@ -64,9 +68,10 @@ class Stack:
         return next((s for s in self.running if s.process.poll() is not None), None)
 
 
-def _port(variable: str, default: int | None = None) -> int:
+def _port(variable: str, default: int = 0) -> int:
+    """The port *variable* sets, else *default*; 0 is a free port."""
     value = os.environ.get(variable)
-    return int(value) if value else (default or free_port())
+    return int(value) if value else default
 
 
 def main() -> None:

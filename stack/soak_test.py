@@ -51,7 +51,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -65,7 +64,7 @@ import pytest
 
 import migrate
 from core.auth import mint_token
-from core.process import ServiceError, free_port, service_command, stop_service, wait_until_healthy
+from core.process import ServiceError, start_service, stop_service, wait_until_healthy
 from stack.conftest import SECRET
 from stack.run import REGISTRY
 
@@ -106,9 +105,9 @@ class Deployed:
 
     name: str
     package: str
-    port: int
     env: dict[str, str]
     output: IO[bytes]
+    port: int = 0  # a free one at the first start, the same one after a crash
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -116,14 +115,14 @@ class Deployed:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        # As core.process.start_service runs it, plus start_new_session.
-        self.process = subprocess.Popen(
-            [*service_command(self.package), "--bind", f"127.0.0.1:{self.port}"],
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **COMMON, **self.env},
-            stdout=self.output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        started = start_service(
+            self.package,
+            port=self.port,
+            env={**COMMON, **self.env},
+            output=self.output,
+            new_session=True,
         )
+        self.process, self.port = started.process, started.port
         wait_until_healthy(self.url, self.process)
 
     def crash(self) -> None:
@@ -169,16 +168,13 @@ def system(database_url: str) -> Iterator[dict[str, Deployed]]:
             if service.database:
                 env["DATABASE_URL"] = database_url
             env.update(REGISTRY.url_settings(urls, service.calls))
-            deployed = Deployed(
-                service.name, service.package, free_port(), env, tempfile.TemporaryFile()
-            )
+            deployed = Deployed(service.name, service.package, env, tempfile.TemporaryFile())
             started[service.name] = deployed
             deployed.start()
             urls[service.name] = deployed.url
         gateway = Deployed(
             "gateway",
             REGISTRY.gateway.package,
-            free_port(),
             {**REGISTRY.url_settings(urls, urls), **GATEWAY_ENV},
             tempfile.TemporaryFile(),
         )

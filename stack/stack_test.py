@@ -20,7 +20,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from core.auth import mint_token
-from core.process import free_port, start_service, stop_service, wait_until_healthy
+from core.process import start_service, stop_service, wait_until_healthy
 from core.registry import read
 from core.testing import Hanging
 from deployables import deployables
@@ -133,8 +133,8 @@ def test_the_stack_enforces_tokens_signed_with_its_secret(stack: str) -> None:
 @dataclass
 class Service:
     module: str
-    port: int
     env: dict[str, str]
+    port: int = 0  # a free one at the first start, the same one after
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -142,9 +142,8 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = start_service(
-            self.module, port=self.port, env=self.env, args=("--workers", "1")
-        )
+        started = start_service(self.module, port=self.port, env=self.env, args=("--workers", "1"))
+        self.process, self.port = started.process, started.port
         wait_until_healthy(self.url, self.process)
 
     def stop(self) -> None:
@@ -160,8 +159,8 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
     command.upgrade(entity_line.make_config(database_url), "head")
     hanging = Hanging()
     common = {"LOG_LEVEL": "WARNING", "TRUSTED_PROXY_HOPS": "1", "JWT_SECRET": SECRET}
-    entity = Service("entity_api", free_port(), {**common, "DATABASE_URL": database_url})
-    math = Service("math_api", free_port(), common)
+    entity = Service("entity_api", {**common, "DATABASE_URL": database_url})
+    math = Service("math_api", common)
     entity.start()
     math.start()
     upstreams = {
@@ -171,7 +170,6 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
     }
     gateway = Service(
         "gateway_api",
-        free_port(),
         {
             "LOG_LEVEL": "WARNING",
             "GATEWAY_UPSTREAMS": json.dumps(upstreams),
@@ -246,7 +244,6 @@ def test_a_huge_body_is_413_and_never_reaches_the_service(system: dict[str, Any]
 def test_a_burst_over_the_limit_is_429(system: dict[str, Any]) -> None:
     limited = Service(
         "gateway_api",
-        free_port(),
         {
             "LOG_LEVEL": "WARNING",
             "ENTITY_URL": system["entity"].url,

@@ -15,10 +15,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO
 
 __all__ = [
     "ServiceError",
+    "Started",
     "free_port",
     "service_command",
     "start_service",
@@ -32,7 +34,8 @@ class ServiceError(RuntimeError):
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    """A TCP port on 127.0.0.1 that nothing listens on now: an address that
+    refuses. A server takes its port from `start_service` (port 0) instead."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -44,28 +47,51 @@ def service_command(package: str) -> list[str]:
     return [sys.executable, "-c", f"import {package}; {package}.main()"]
 
 
+@dataclass(frozen=True)
+class Started:
+    """A service started by `start_service`: its gunicorn master and where it listens."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    url: str
+
+
 def start_service(
     package: str,
     *,
-    port: int,
+    port: int = 0,
     host: str = "127.0.0.1",
     env: Mapping[str, str] | None = None,
     args: tuple[str, ...] = (),
     output: IO[bytes] | None = None,
-) -> subprocess.Popen[bytes]:
+    new_session: bool = False,
+) -> Started:
     """Run *package*'s ``main`` (its serve main: ``entity_api``, ``gateway_api``)
-    with ``--bind host:port``, on this interpreter and its path, as the
+    on *host*:*port* (0: a free port), on this interpreter and its path, as the
     package's ``serve`` pex runs it.
 
-    Its output goes to *output* (a file: a pipe nobody reads would block it),
-    or to this process's own.
+    The port is bound here, before the server starts, and handed to gunicorn
+    as ``--bind fd://N``: a port in use fails here (`OSError`), and no other
+    process can take a free port between its choice and the server's start,
+    so what answers on the returned URL is this server. Its output goes to
+    *output* (a file: a pipe nobody reads would block it), or to this
+    process's own; *new_session* puts it and its workers in a process group
+    of their own (``os.killpg``).
     """
-    return subprocess.Popen(
-        [*service_command(package), "--bind", f"{host}:{port}", *args],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
-        stdout=output,
-        stderr=subprocess.STDOUT if output else None,
-    )
+    with socket.create_server((host, port)) as listener:
+        bound = listener.getsockname()[1]
+        fd = listener.fileno()
+        process = subprocess.Popen(
+            [*service_command(package), "--bind", f"fd://{fd}", *args],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            pass_fds=(fd,),
+            start_new_session=new_session,
+        )
+    # Closed here: only the server holds the port, so it refuses once the server is gone.
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return Started(process, bound, f"http://{url_host}:{bound}")
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -40,7 +40,7 @@ from werkzeug.serving import make_server
 
 from .auth import mint_token
 from .database import scratch_database
-from .process import ServiceError, free_port, start_service, stop_service, wait_until_healthy
+from .process import ServiceError, start_service, stop_service, wait_until_healthy
 from .raw_requests import exchange, split_answer
 
 if TYPE_CHECKING:
@@ -202,10 +202,9 @@ def running_server(
 
     On exit the master must stop cleanly on SIGTERM; the test fails otherwise.
     """
-    port = free_port()
     with tempfile.TemporaryFile() as output:
-        process = start_service(package, port=port, env=env, args=("--workers", "1"), output=output)
-        url = f"http://127.0.0.1:{port}"
+        started = start_service(package, env=env, args=("--workers", "1"), output=output)
+        process, url = started.process, started.url
         try:
             wait_until_healthy(url, process, timeout)
         except ServiceError as error:

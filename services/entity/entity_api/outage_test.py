@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.auth import DEV_JWT_SECRET, mint_token
-from core.process import free_port, start_service, stop_service, wait_until_healthy
+from core.process import start_service, stop_service, wait_until_healthy
 from core.testing import migrate
 from entity.db import db
 
@@ -37,7 +37,7 @@ class Proxy:
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = free_port()
+        self.port = 0  # a free one at the first start, the same one after
         self.listener: socket.socket | None = None
         self.open: list[socket.socket] = []
         self.lock = threading.Lock()
@@ -47,6 +47,7 @@ class Proxy:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
+        self.port = listener.getsockname()[1]
         self.listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
@@ -99,16 +100,11 @@ def system(database_url: str) -> Iterator[dict[str, Any]]:
     proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
     proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    port = free_port()
     output: IO[bytes] = tempfile.TemporaryFile()
-    process = start_service(
-        "entity_api",
-        port=port,
-        env={"DATABASE_URL": proxied},
-        args=("--workers", "1"),
-        output=output,
+    started = start_service(
+        "entity_api", env={"DATABASE_URL": proxied}, args=("--workers", "1"), output=output
     )
-    base = f"http://127.0.0.1:{port}"
+    process, base = started.process, started.url
     try:
         wait_until_healthy(base, process)
         yield {"url": base, "proxy": proxy, "output": output}
