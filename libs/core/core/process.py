@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from gunicorn.config import Backlog
+
 __all__ = [
     "ServiceError",
     "Started",
     "free_port",
+    "listening_socket",
     "service_command",
     "start_service",
     "stop_service",
@@ -56,6 +59,14 @@ class Started:
     url: str
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to *host*:*port* (0: a free port) and listening with
+    gunicorn's backlog: gunicorn keeps the backlog of a socket it is handed
+    already listening, and Python's default (128) would drop connections
+    that arrive in bursts."""
+    return socket.create_server((host, port), backlog=Backlog.default)
+
+
 def start_service(
     package: str,
     *,
@@ -78,7 +89,7 @@ def start_service(
     process's own; *new_session* puts it and its workers in a process group
     of their own (``os.killpg``).
     """
-    with socket.create_server((host, port)) as listener:
+    with listening_socket(host, port) as listener:
         bound = listener.getsockname()[1]
         fd = listener.fileno()
         process = subprocess.Popen(
