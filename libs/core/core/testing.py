@@ -10,11 +10,12 @@ plugin builds the app from it in the ``test`` environment), and
 free port, for tests that need real HTTP; `serving` serves a WSGI app over
 real HTTP from a thread of the test process (an upstream for the gateway).
 
-Databases: each test process gets a database of its own, an SQLite file in a
+Databases: each test module gets a database of its own, an SQLite file in a
 temporary folder, or, when ``DATABASE_URL`` names PostgreSQL, a schema of its
 own in that database (dropped at the end), so parallel test processes never
-meet. A service's tables are made by its migration line, upgraded to head
-once per process (`migrate`), as production makes them: the tests run on
+meet, nor modules run in one process (what a server of one module leaves is
+not another's). A service's tables are made by its migration line, upgraded
+to head once per database (`migrate`), as production makes them: the tests run on
 the schema the migrations build, not on one derived from the models. After
 each test every row is deleted (`empty_tables`), so each test starts from
 empty tables and may commit freely; ids are not reset, as they never are.
@@ -54,9 +55,9 @@ AuthHeaders = Callable[..., dict[str, str]]
 _created: set[tuple[str, str]] = set()  # (database, line or metadata) made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of this test process's own (see the module docstring)."""
+    """A database of this test module's own (see the module docstring)."""
     folder = tmp_path_factory.mktemp("db")
     with scratch_database(os.environ.get("DATABASE_URL"), folder, "test") as url:
         yield url
