@@ -2,6 +2,8 @@
 
 Loaded by the repository's root ``conftest.py``, so no test imports fixtures.
 ``auth_headers`` makes bearer-token headers for a subject and scopes.
+`assert_document` holds a service's swagger document to the one committed
+beside its tests.
 A service's ``conftest.py`` provides ``app_factory``, its ``create_app`` (the
 plugin builds the app from it in the ``test`` environment), and
 ``client_scopes``, the scopes of the ``client`` fixture's token.
@@ -24,12 +26,15 @@ empty tables and may commit freely; ids are not reset, as they never are.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
+import json
 import os
 import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -271,3 +276,42 @@ def serving(wsgi_app: WSGIApplication) -> Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+UPDATE_DOCUMENTS = "UPDATE_DOCUMENTS"
+"""The environment variable that makes `assert_document` write the documents:
+the repository's root (``UPDATE_DOCUMENTS=$PWD ./pants test ::``)."""
+
+
+def assert_document(client: FlaskClient, committed: Path) -> None:
+    """The app's swagger document must be the one committed at *committed*
+    (a file beside the test, ``swagger.json``), byte for byte as
+    `document_text` writes it: any change to what a service publishes, its
+    own or one that core makes to every service, is seen and made on
+    purpose. With ``UPDATE_DOCUMENTS`` set to the repository's root, the
+    file there is written instead."""
+    response = client.get("/swagger")
+    assert response.status_code == 200
+    text = document_text(response.get_json())
+    relative = committed.resolve().relative_to(Path.cwd())  # the repository's layout
+    root = os.environ.get(UPDATE_DOCUMENTS)
+    if root:
+        (Path(root) / relative).write_text(text)
+        return
+    update = f"{UPDATE_DOCUMENTS}=$PWD ./pants test {relative.parent}: writes it"
+    assert committed.exists(), f"{relative} is missing: {update}"
+    expected = committed.read_text()
+    if text != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), text.splitlines(True), str(relative), "served", n=2
+            )
+        )
+        pytest.fail(
+            f"the served document differs from {relative} (if that is meant, {update}):\n{diff}"
+        )
+
+
+def document_text(document: Any) -> str:
+    """A document as committed: JSON, keys sorted, two spaces, a final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from core.testing import assert_document
+
+
+def test_the_published_document_is_the_committed_one(client: FlaskClient) -> None:
+    assert_document(client, Path(__file__).with_name("swagger.json"))
