@@ -11,8 +11,11 @@ tools/mutation/run builds). Three things mutmut does not do by itself here:
   afresh.
 - A mutant that breaks an import fails collection, which pytest reports as
   "interrupted" (2); that is a kill (1).
-- A mutant's tests run fastest first (clean durations from mutmut's stats),
-  so that a killed mutant stops early (mutmut passes ``-x``).
+- A mutant's tests run cheapest module first, so that a killed mutant
+  stops early (mutmut passes ``-x``). A module's cost is what its tests took
+  in the stats run with their set-up and tear-down (mutmut's own durations
+  leave those out, and a module's server fixture is most of its cost),
+  written down then (mutmut-test-costs.json).
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 IMPORT_TIME = Path("mutmut-import-time.json")
+TEST_COSTS = Path("mutmut-test-costs.json")
 
 _by_module: dict[str, set[str]] = defaultdict(set)  # module path -> functions called importing it
 _collection_failed = False
+_costs: dict[str, float] = defaultdict(float)  # test -> seconds, set-up and tear-down included
 
 
 def _stats_run() -> bool:
@@ -66,12 +71,24 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
                 tests[function].update(ids)
         IMPORT_TIME.write_text(json.dumps({f: sorted(t) for f, t in sorted(tests.items())}))
         return
-    stats = Path("mutmut-stats.json")
-    if stats.exists():
-        durations = json.loads(stats.read_text()).get("duration_by_test", {})
-        items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+    if TEST_COSTS.exists():
+        costs = json.loads(TEST_COSTS.read_text())
+        by_module: dict[str, float] = defaultdict(float)
+        for test, seconds in costs.items():
+            by_module[test.partition("::")[0]] += seconds
+        # Within a module, its file's order (the stats run's), as pytest runs it
+        # alone: mutmut names the tests in no particular order.
+        order = {test: index for index, test in enumerate(costs)}
+        items.sort(key=lambda item: (by_module[item.nodeid.partition("::")[0]], order.get(item.nodeid, 0)))
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if _stats_run():
+        _costs[report.nodeid] += report.duration
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    if _stats_run() and _costs:
+        TEST_COSTS.write_text(json.dumps(_costs))  # in the order the tests ran
     if _collection_failed and exitstatus == 2 and not _stats_run():
         session.exitstatus = 1
