@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 
+
 def _record_in_children() -> None:
     test = os.environ.get("PYTEST_CURRENT_TEST")
     path = os.environ.get("MUTATION_SUBPROCESS_RECORD")
