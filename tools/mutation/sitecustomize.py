@@ -1,10 +1,16 @@
-"""For the mutation check (copied into the tree tools/mutation/run builds):
-code that runs only in a server a test starts (gunicorn's workers, the
-gevent handler, ``core.serve``) is reached in another process, where mutmut
-records nothing. In mutmut's stats run, a process started by a test (its
-``PYTEST_CURRENT_TEST`` inherited) writes down each mutated function it
-calls, with that test, to the file ``MUTATION_SUBPROCESS_RECORD`` names
-(the runner sets it); the runner gives those functions that test's module.
+"""For the mutation check (copied into the tree tools/mutation/run builds),
+in the processes the tests start (their ``PYTEST_CURRENT_TEST`` inherited):
+the servers.
+
+- Code that runs only in a server (gunicorn's workers, the gevent handler,
+  ``core.serve``) is reached in another process, where mutmut records
+  nothing. In mutmut's stats run, such a process writes down each mutated
+  function it calls, with the test, to the file ``MUTATION_SUBPROCESS_RECORD``
+  names (the runner sets it); the runner gives those functions that test's
+  module.
+- A server dies with the test process that started it: mutmut kills a
+  mutant's tests on a timeout, and their teardown, which would stop it,
+  never runs.
 
 Python imports this module at start-up from the first ``sitecustomize`` on
 its path: the tests' processes have the mutants' tree first on theirs.
@@ -14,6 +20,18 @@ from __future__ import annotations
 
 import json
 import os
+
+
+def _die_with_the_test() -> None:
+    if "MUTANT_UNDER_TEST" not in os.environ or "PYTEST_CURRENT_TEST" not in os.environ:
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # gone before that took effect
+        os._exit(1)
 
 
 def _record_in_children() -> None:
@@ -35,4 +53,5 @@ def _record_in_children() -> None:
     trampoline.record_trampoline_hit = record
 
 
+_die_with_the_test()
 _record_in_children()
