@@ -40,7 +40,9 @@ def test_malformed_json_is_400(client: FlaskClient) -> None:
 def test_a_body_that_is_not_an_object_is_422(client: FlaskClient) -> None:
     response = client.post("/api/notes", json=["title"])
     assert response.status_code == 422
-    assert response.get_json()["errors"] == [{"pointer": "", "detail": "Expected a JSON object."}]
+    problem = response.get_json()
+    assert problem["detail"] == "The request body must be a JSON object."
+    assert problem["errors"] == [{"pointer": "", "detail": "Expected a JSON object."}]
 
 
 def test_wrong_content_type_is_415(client: FlaskClient) -> None:

@@ -71,3 +71,19 @@ def test_a_lifetime_that_is_no_number_is_refused(capsys: pytest.CaptureFixture[s
         main(["--ttl", "soon"])
     assert exit_.value.code == 2
     assert "invalid int value: 'soon'" in capsys.readouterr().err
+
+
+def test_help_names_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: token ")
+    for words in (
+        "--sub SUB subject (the caller's id)",
+        "--scope SCOPE space-separated scopes",
+        "--ttl TTL lifetime in seconds",
+        "--aud AUD audience claim (when the services check JWT_AUDIENCE)",
+        "--iss ISS issuer claim (when the services check JWT_ISSUER)",
+    ):
+        assert words in text

@@ -7,7 +7,7 @@ from gunicorn.config import Config
 from gunicorn.http import errors as http_errors
 
 from core.raw_requests import split_answer
-from core.workers import HEAD_TIMEOUT, head_timeout, problem_answer, refusal
+from core.workers import HEAD_TIMEOUT, head_timeout, log_refusal, problem_answer, refusal
 
 
 def test_a_refusal_is_a_whole_http_answer_with_one_problem_document() -> None:
@@ -67,3 +67,13 @@ def test_head_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv("HEAD_TIMEOUT", bad)
         with pytest.raises(ValueError):
             head_timeout()
+
+
+def test_a_refusal_is_logged_once_with_its_request_id_status_and_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING"):
+        log_refusal("abc", 431, "Too many.", "10.0.0.7")
+    (record,) = caplog.records
+    assert record.getMessage() == "request refused by the server: Too many."
+    assert (record.request_id, record.status, record.remote_addr) == ("abc", 431, "10.0.0.7")  # type: ignore[attr-defined]
