@@ -8,12 +8,10 @@ from core.auth import DEV_JWT_SECRET
 from core.mint import main
 
 
-def minted(
-    capsys: pytest.CaptureFixture[str], *argv: str, secret: str = DEV_JWT_SECRET
-) -> dict[str, Any]:
+def minted(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     main(list(argv))
     token = capsys.readouterr().out.strip()
-    return jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False})
+    return jwt.decode(token, DEV_JWT_SECRET, algorithms=["HS256"], options={"verify_aud": False})
 
 
 def test_the_defaults_are_a_dev_user_with_entity_scopes_for_an_hour(
