@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from alembic import command
 
-from core.auth import DEV_JWT_SECRET, mint_token
 from core.aws_lambda import LambdaHandler
 from core.lambda_events import MULTI_VALUE, SOURCES, event_like, invoke, load_event
+from core.testing import server_token
 from entity_migrations import line as entity_line
 
 EVENTS = Path(__file__).resolve().parent / "events"
 PROBLEM = "application/problem+json"
-TOKEN = mint_token(DEV_JWT_SECRET, "lambda-user", "entity:read entity:write")
+TOKEN = server_token("lambda-user", "entity:read entity:write")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON = {"Content-Type": "application/json"}
 

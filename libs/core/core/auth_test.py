@@ -6,7 +6,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -61,36 +61,44 @@ def test_rs256_with_the_public_key() -> None:
     assert TokenVerifier({"JWT_PUBLIC_KEY": PUBLIC}).verify(token).subject == "alice"
 
 
+def _hs(payload: dict[str, Any], secret: str = SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(payload, secret, algorithm=algorithm)
+
+
+def _without(claim: str) -> dict[str, Any]:
+    return {k: v for k, v in claims().items() if k != claim}
+
+
+# Each token is made when its test runs (its times are relative to now).
 @pytest.mark.parametrize(
-    ("token", "why"),
+    ("make", "why"),
     [
-        (jwt.encode(claims(exp=int(time.time()) - 120), SECRET, algorithm="HS256"), "expired"),
-        (
-            jwt.encode(claims(nbf=int(time.time()) + 120), SECRET, algorithm="HS256"),
-            "not valid yet",
-        ),
-        (jwt.encode(claims(), "another-secret-of-enough-length!!", algorithm="HS256"), "invalid"),
-        (jwt.encode(claims(), SECRET, algorithm="HS512"), "algorithm"),
-        (
-            jwt.encode(
-                {k: v for k, v in claims().items() if k != "exp"}, SECRET, algorithm="HS256"
-            ),
-            "invalid",
-        ),
-        (
-            jwt.encode(
-                {k: v for k, v in claims().items() if k != "sub"}, SECRET, algorithm="HS256"
-            ),
-            "invalid",
-        ),
-        (jwt.encode(claims(sub=""), SECRET, algorithm="HS256"), "subject"),
-        ("not-a-token", "malformed"),
-        ("a.b.c", "malformed"),
-        ("", "malformed"),
+        (lambda: _hs(claims(exp=int(time.time()) - 120)), "expired"),
+        (lambda: _hs(claims(nbf=int(time.time()) + 120)), "not valid yet"),
+        (lambda: _hs(claims(), "another-secret-of-enough-length!!"), "invalid"),
+        (lambda: _hs(claims(), algorithm="HS512"), "algorithm"),
+        (lambda: _hs(_without("exp")), "invalid"),
+        (lambda: _hs(_without("sub")), "invalid"),
+        (lambda: _hs(claims(sub="")), "subject"),
+        (lambda: "not-a-token", "malformed"),
+        (lambda: "a.b.c", "malformed"),
+        (lambda: "", "malformed"),
+    ],
+    ids=[
+        "expired",
+        "not-yet",
+        "other-secret",
+        "hs512",
+        "no-exp",
+        "no-sub",
+        "empty-sub",
+        "not-a-token",
+        "three-dots",
+        "empty",
     ],
 )
-def test_hostile_hs_tokens(token: str, why: str) -> None:
-    assert why in refused(TokenVerifier({"JWT_SECRET": SECRET}), token)
+def test_hostile_hs_tokens(make: Callable[[], str], why: str) -> None:
+    assert why in refused(TokenVerifier({"JWT_SECRET": SECRET}), make())
 
 
 def _segment(data: dict[str, Any]) -> str:

@@ -1,4 +1,6 @@
 import datetime as dt
+import time
+from collections.abc import Iterator
 
 import pytest
 from marshmallow import Schema, ValidationError
@@ -37,3 +39,34 @@ def test_utc_datetime_loads_only_with_an_offset() -> None:
     )
     with pytest.raises(ValidationError):
         Sample().load({"at": "2026-01-02T03:04:05"})
+
+
+@pytest.fixture
+def machine_zone_plus_0530(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to +05:30 for one test (then back)."""
+    monkeypatch.setenv("TZ", "IST-5:30")  # POSIX: needs no zone files
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_zone_plus_0530")
+def test_utc_datetime_loads_into_utc_whatever_the_machines_zone() -> None:
+    assert time.localtime(0).tm_gmtoff == 5 * 3600 + 1800  # the zone took
+    loaded = Sample().load({"at": "2026-01-02T05:04:05+02:00"})["at"]
+    assert loaded.utcoffset() == dt.timedelta(0)
+    assert loaded.isoformat() == "2026-01-02T03:04:05+00:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-02T03:04:05",  # no offset
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    ],
+)
+def test_utc_datetime_refusals_say_what_was_expected(text: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Sample().load({"at": text})
+    assert info.value.messages == {"at": ["Not a valid datetime."]}

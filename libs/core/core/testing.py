@@ -44,7 +44,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.serving import make_server
 
-from .auth import mint_token
+from .auth import DEV_JWT_SECRET, mint_token
 from .database import scratch_database
 from .process import ServiceError, start_service, stop_service, wait_until_healthy
 from .raw_requests import exchange, split_answer
@@ -154,6 +154,16 @@ def empty_tables(engine: sa.Engine, metadata: sa.MetaData) -> None:
 
 CLIENT_SUBJECT = "owner-1"
 """The subject of the ``client`` fixture's token, the owner of what it creates."""
+
+SERVER_TOKEN_LIFETIME = 7 * 24 * 3600
+"""Seconds a `server_token` is good for: as long as any test process lives
+(a mutation run keeps one for hours), not the hour of a default token."""
+
+
+def server_token(subject: str, scopes: str) -> str:
+    """A token that a module's tests send to the servers they start (signed
+    with the dev secret those servers use): ``TOKEN = server_token("u", "entity:read")``."""
+    return mint_token(DEV_JWT_SECRET, subject, scopes, lifetime=SERVER_TOKEN_LIFETIME)
 
 
 @pytest.fixture

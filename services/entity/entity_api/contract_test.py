@@ -5,11 +5,10 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from core.auth import DEV_JWT_SECRET, mint_token
 from core.contract import MODES, check_contract
-from core.testing import migrate, running_server
+from core.testing import migrate, running_server, server_token
 
-TOKEN = mint_token(DEV_JWT_SECRET, "contract", "entity:read entity:write entity:admin")
+TOKEN = server_token("contract", "entity:read entity:write entity:admin")
 
 
 @pytest.fixture(scope="module")

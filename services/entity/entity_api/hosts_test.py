@@ -8,8 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import migrate, raw_exchange, running_server
+from core.testing import migrate, raw_exchange, running_server, server_token
 from entity_api import create_app
 
 HOSTS = "api.example.com,[::1],127.0.0.1"
@@ -88,7 +87,7 @@ def server(database_url: str) -> Iterator[str]:
         yield url
 
 
-TOKEN = mint_token(DEV_JWT_SECRET, "host-user", "entity:read entity:write")
+TOKEN = server_token("host-user", "entity:read entity:write")
 
 
 def post(server: str, host_headers: str) -> tuple[int, dict[str, str], Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import migrate, raw_exchange, running_server
+from core.auth import DEV_JWT_SECRET
+from core.testing import migrate, raw_exchange, running_server, server_token
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def server(database_url: str) -> Iterator[str]:
         yield url
 
 
-TOKEN = mint_token(DEV_JWT_SECRET, "http-user", "entity:read entity:write")
+TOKEN = server_token("http-user", "entity:read entity:write")
 
 
 def call(

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from schemathesis import GenerationMode
 
-from core.auth import DEV_JWT_SECRET, mint_token
 from core.contract import MODES, check_contract
-from core.testing import migrate, running_server, serving
+from core.testing import migrate, running_server, server_token, serving
 
 SCOPES = "note:read note:write note:admin entity:read"
-TOKEN = mint_token(DEV_JWT_SECRET, "contract", SCOPES)
+TOKEN = server_token("contract", SCOPES)
 
 
 def every_entity_exists(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -7,10 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from core.auth import DEV_JWT_SECRET, mint_token
-from core.testing import migrate, running_server
+from core.testing import migrate, running_server, server_token
 
-TOKEN = mint_token(DEV_JWT_SECRET, "http-user", "note:read note:write")
+TOKEN = server_token("http-user", "note:read note:write")
 
 
 @pytest.fixture(scope="module")
