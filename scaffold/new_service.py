@@ -126,6 +126,8 @@ def _substitutions(
             '    assert [row["id"] for row in found["data"]] == [match["id"]]'
         )
     indexed = (*(f.name for f in fields if f.indexed), "owner_id", "created_at", "updated_at")
+    # Every string field has its fold (scaffold.snippets), and owner_id too.
+    trigrams = (*(f.name for f in fields if f.type == "string"), "owner_id")
     types = sorted({"String" if f.type == "string" else "Integer" for f in fields})
     words = name.replace("_", " ")
     return {
@@ -143,6 +145,7 @@ def _substitutions(
         "interfaces_fields": interfaces_fields(fields),
         "revision_columns": revision_columns(fields),
         "indexed": json.dumps(indexed),
+        "trigrams": json.dumps(trigrams),
         "field_types": ", ".join(types),
         "example": json.dumps(example),
         "other": json.dumps(other),

@@ -4,12 +4,11 @@ again; it matches its models; one head; its own version table; its CLI."""
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pytest import CaptureFixture, MonkeyPatch
 
 import migrate
+from core.folding import FOLDS, trigram_index_name
 from core.migrations import MigrationLine
 
 LINES = migrate.lines()
@@ -60,19 +59,49 @@ def test_the_models_and_the_migrations_agree(line: MigrationLine, database_url: 
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "version_table": line.version_table,
-                    # The other lines' tables are theirs to compare.
-                    "include_name": lambda name, kind, _: kind != "table"
-                    or name in own_tables(line),
-                },
-            )
-            assert compare_metadata(context, line.metadata) == []
+            assert line.differences(connection) == []
     finally:
         engine.dispose()
         command.downgrade(config, "base")
+
+
+def test_every_folded_column_has_its_trigram_index_on_postgresql(
+    line: MigrationLine, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("trigram indexes are PostgreSQL's (DATABASE_URL names SQLite)")
+    config = line.make_config(database_url)
+    command.upgrade(config, "head")
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            found = {
+                (row.tablename, row.indexname): row.indexdef
+                for row in connection.execute(
+                    sa.text(
+                        "SELECT tablename, indexname, indexdef FROM pg_indexes"
+                        " WHERE schemaname = current_schema()"
+                    )
+                )
+            }
+        expected = {
+            (table.name, trigram_index_name(table.name, column.info[FOLDS])): column.name
+            for table in line.metadata.tables.values()
+            for column in table.columns
+            if FOLDS in column.info
+        }
+        assert expected  # every line here folds some text
+        for key, column in expected.items():
+            assert key in found, f"{key[1]} is missing"
+            assert f"USING gin ({column} " in found[key] and "gin_trgm_ops" in found[key]
+        command.downgrade(config, "base")
+        with engine.connect() as connection:
+            left = connection.scalars(
+                sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+            ).all()
+        assert not {name for _, name in expected} & set(left)
+    finally:
+        engine.dispose()
 
 
 def test_one_head_and_its_own_version_table(line: MigrationLine) -> None:

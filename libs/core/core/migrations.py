@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import CommandLine, Config
 
+from .folding import TRIGRAM_INDEX_SUFFIX
 from .registry import version_table
 from .service import local_database_url
 
@@ -51,6 +53,29 @@ class MigrationLine:
         # configparser interpolates %: URLs with escapes (%3D, ...) need %% here.
         config.set_main_option("sqlalchemy.url", (url or self.database_url()).replace("%", "%%"))
         return config
+
+    def include_name(self, name: str | None, kind: str, parents: Mapping[str, Any]) -> bool:
+        """What alembic's autogenerate compares: this line's tables, not the
+        other lines' (they share the database); and not the trigram indexes,
+        which the migrations make on PostgreSQL alone
+        (`core.folding.create_trigram_indexes`) and no model declares."""
+        if kind == "table":
+            return name in self.metadata.tables
+        if kind == "index":
+            return not (name or "").endswith(TRIGRAM_INDEX_SUFFIX)
+        return True
+
+    def differences(self, connection: sa.Connection) -> list[Any]:
+        """What autogenerate finds between the database on *connection* and
+        this line's models: nothing, once the line is at head."""
+        from alembic.autogenerate import compare_metadata
+        from alembic.runtime.migration import MigrationContext
+
+        context = MigrationContext.configure(
+            connection,
+            opts={"version_table": self.version_table, "include_name": self.include_name},
+        )
+        return list(compare_metadata(context, self.metadata))
 
     def main(self, argv: Sequence[str] | None = None) -> None:
         """``./pants run migrations/<name>:alembic -- upgrade head`` (any alembic command)."""
@@ -85,6 +110,7 @@ class MigrationLine:
                     connection=connection,
                     target_metadata=self.metadata,
                     version_table=self.version_table,
+                    include_name=self.include_name,
                     # SQLite alters tables by copying them; batch mode does that.
                     render_as_batch=connection.dialect.name == "sqlite",
                 )
