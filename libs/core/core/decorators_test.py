@@ -1,5 +1,6 @@
 """The request/response decorators, through the demo app of conftest.py."""
 
+import pytest
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
@@ -79,7 +80,7 @@ def test_accepts_query_parses_and_defaults(client: FlaskClient) -> None:
         client.post("/api/notes", json={"title": title})
     body = client.get("/api/notes?page=2").get_json()
     assert [n["title"] for n in body["data"]] == ["c"]
-    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 3}
+    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 3, "totalExact": True}
 
 
 def test_query_errors_are_400_naming_the_parameter(client: FlaskClient) -> None:
@@ -94,6 +95,15 @@ def test_query_errors_are_400_naming_the_parameter(client: FlaskClient) -> None:
         problem = response.get_json()
         assert f"'{name}'" in problem["detail"]
         assert problem["errors"][0]["parameter"] == name
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [("page=1&page=2", "Given more than once."), ("page=1%00", "Contains a NUL character.")],
+)
+def test_query_arguments_say_what_is_wrong(client: FlaskClient, query: str, detail: str) -> None:
+    problem = client.get(f"/api/notes?{query}").get_json()
+    assert problem["errors"] == [{"parameter": "page", "detail": detail}]
 
 
 def test_not_found_from_a_view(client: FlaskClient) -> None:

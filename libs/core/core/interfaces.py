@@ -147,6 +147,11 @@ class _Nullable:
         return schema
 
 
+def nullable(cls: type[rx.Raw]) -> type[rx.Raw]:
+    """The flask-restx field type *cls*, documented ``x-nullable``."""
+    return type(f"Nullable{cls.__name__}", (_Nullable, cls), {})
+
+
 # marshmallow field type -> (flask-restx field, the constraints it documents)
 _RESTX_TYPES: list[tuple[type[fields.Field[Any]], type[rx.Raw], tuple[str, ...]]] = [
     (fields.Integer, rx.Integer, ("min", "max")),
@@ -198,7 +203,7 @@ def _restx_field(field: fields.Field[Any], doc: Field | None = None) -> Any:
                         kwargs["max"] = INT64_MAX
                 break
     if field.allow_none:
-        cls = type(f"Nullable{cls.__name__}", (_Nullable, cls), {})
+        cls = nullable(cls)
     return cls(*args, **{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -343,23 +348,42 @@ def _page_meta(api: Namespace) -> Model:
     return api.model(
         "PageMeta",
         {
-            "page": rx.Integer(required=True, min=1, example=1),
+            "page": nullable(rx.Integer)(
+                required=True,
+                min=1,
+                example=1,
+                description="The page number; null for a page read by cursor.",
+            ),
             "pageSize": rx.Integer(required=True, min=1, max=100, example=20),
-            "total": rx.Integer(required=True, min=0, example=57),
+            "total": rx.Integer(
+                required=True,
+                min=0,
+                example=57,
+                description="The matching rows: exact, or an estimate (see totalExact).",
+            ),
+            "totalExact": rx.Boolean(
+                required=True,
+                example=True,
+                description="Whether total is exact (see the count parameter).",
+            ),
         },
     )
 
 
 def _page_links(api: Namespace) -> Model:
-    link = type("NullableString", (_Nullable, rx.String), {})
+    link = nullable(rx.String)
     return api.model(
         "PageLinks",
         {
             "self": rx.String(required=True),
             "first": rx.String(required=True),
-            "prev": link(required=True),
-            "next": link(required=True),
-            "last": rx.String(required=True),
+            "prev": link(
+                required=True, description="The page before (a cursor); null at the start."
+            ),
+            "next": link(required=True, description="The page after (a cursor); null at the end."),
+            "last": link(
+                required=True, description="The last page; null unless the total is exact."
+            ),
         },
     )
 

@@ -54,7 +54,7 @@ class MigrationLine:
         config.set_main_option("sqlalchemy.url", (url or self.database_url()).replace("%", "%%"))
         return config
 
-    def include_name(self, name: str | None, kind: str, parents: Mapping[str, Any]) -> bool:
+    def include_name(self, name: str | None, kind: str, parents: Mapping[Any, Any]) -> bool:
         """What alembic's autogenerate compares: this line's tables, not the
         other lines' (they share the database); and not the trigram indexes,
         which the migrations make on PostgreSQL alone

@@ -12,7 +12,12 @@ expressions. The syntax (DESIGN.md):
 - ``filter[name]=x`` (``eq``), ``filter[createdAt][gte]=2026-01-01T00:00:00Z``,
   ``filter[id][in]=1,2,3``; operators ``eq ne lt lte gt gte in contains``,
   ``contains`` being a literal, case-insensitive substring;
-- ``search=foo bar``: every term matches some searchable field.
+- ``search=foo bar``: every term matches some searchable field;
+- ``cursor``: the opaque cursor of ``links.next`` or ``links.prev``
+  (`core.cursor`), the page after or before a row, read by its sort key,
+  whatever its depth; bound to the sort, filters and search it came with;
+  not with ``page``;
+- ``count=estimated|exact|planned``: how ``meta.total`` is counted (`count`).
 
 ``contains`` and ``search`` compare folded text (`core.folding`): each
 field they look in has its ``<field>_folded`` column.
@@ -23,10 +28,11 @@ Anything else, or a value of the wrong type, is a 400 naming the parameter.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -35,6 +41,18 @@ from marshmallow import ValidationError, fields
 from sqlalchemy.orm import Session, scoped_session
 from werkzeug.datastructures import MultiDict
 
+from .cursor import (
+    AFTER,
+    BEFORE,
+    FROM,
+    MAX_TOKEN_LENGTH,
+    UP_TO,
+    Cursor,
+    CursorError,
+    decode,
+    encode,
+)
+from .cursor import fingerprint as cursor_fingerprint
 from .decorators import document_errors, query_arguments
 from .errors import parameter_error
 from .fields import Integer
@@ -43,11 +61,14 @@ from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query
 from .response import Page
 
 __all__ = [
+    "COUNTS",
+    "COUNT_EXACT_UP_TO",
     "OPERATORS",
     "Filter",
     "ListQuery",
     "ListQuerySpec",
     "accepts_list_query",
+    "count",
     "paginate",
 ]
 
@@ -59,6 +80,11 @@ _FILTER = re.compile(r"filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?")
 MAX_IN_VALUES = 100
 MAX_SEARCH_LENGTH = 256
 MAX_PAGE = 10**9
+ESTIMATED, EXACT, PLANNED = "estimated", "exact", "planned"
+COUNTS = (ESTIMATED, EXACT, PLANNED)
+"""How a list's ``meta.total`` is counted (``count=``); see `count`."""
+COUNT_EXACT_UP_TO = 10_000
+"""Up to this many matching rows, ``count=estimated`` (the default) is exact."""
 _PAGE_NUMBER = Integer()
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,10 +110,18 @@ class ListQuery:
     filters: tuple[Filter, ...] = ()
     search: tuple[str, ...] = ()
     search_fields: tuple[str, ...] = ()
+    cursor: Cursor | None = None
+    """The page after or before this sort key (``page`` is then not used)."""
+    count: str = ESTIMATED
 
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
+
+    def fingerprint(self) -> bytes:
+        """What a cursor of this query is bound to: its sort, filters and search."""
+        filters = sorted((f.name, f.op, f.value) for f in self.filters)
+        return cursor_fingerprint(self.sort, filters, self.search)
 
 
 def _default_operators(field: fields.Field[Any]) -> tuple[str, ...]:
@@ -96,6 +130,31 @@ def _default_operators(field: fields.Field[Any]) -> tuple[str, ...]:
     if isinstance(field, fields.Number | fields.DateTime | fields.Date):
         return _ORDERED_OPERATORS
     return _STRING_OPERATORS
+
+
+_INVALID = object()
+
+
+def _key_value(field: fields.Field[Any], value: Any) -> Any:
+    """A cursor's *value* of a sort key of *field*, or `_INVALID`."""
+    if value is None:
+        return None
+    if isinstance(field, fields.DateTime):
+        if not isinstance(value, str):
+            return _INVALID
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return _INVALID
+        return moment.astimezone(dt.UTC) if moment.tzinfo is not None else _INVALID
+    if isinstance(field, fields.Boolean):
+        return value if isinstance(value, bool) else _INVALID
+    if isinstance(field, fields.Integer):
+        return value if isinstance(value, int) and not isinstance(value, bool) else _INVALID
+    if isinstance(field, fields.Number):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return value if ok else _INVALID
+    return value if isinstance(value, str) else _INVALID
 
 
 class ListQuerySpec:
@@ -143,9 +202,18 @@ class ListQuerySpec:
         sort: tuple[tuple[str, bool], ...] = ()
         filters: list[Filter] = []
         search: tuple[str, ...] = ()
-        for key, value in query_arguments(args).items():
+        token: str | None = None
+        counting = ESTIMATED
+        given = query_arguments(args)
+        for key, value in given.items():
             if key == "page":
                 page = self._integer(key, value, 1, MAX_PAGE)
+            elif key == "cursor":
+                token = value
+            elif key == "count":
+                if value not in COUNTS:
+                    raise parameter_error(key, f"Must be one of: {', '.join(COUNTS)}.")
+                counting = value
             elif key == "pageSize":
                 page_size = self._integer(key, value, 1, self.max_page_size)
             elif key == "sort":
@@ -161,7 +229,14 @@ class ListQuerySpec:
                 raise parameter_error(key, "Unknown parameter.")
         if self._tiebreak and all(name != self._tiebreak for name, _ in sort):
             sort = (*sort, (self._tiebreak, False))
-        return ListQuery(page, page_size, sort, tuple(filters), search, self.searchable)
+        query = ListQuery(
+            page, page_size, sort, tuple(filters), search, self.searchable, count=counting
+        )
+        if token is None:
+            return query
+        if "page" in given:
+            raise parameter_error("cursor", "Give page or cursor, not both.")
+        return replace(query, cursor=self._cursor(token, query))
 
     @staticmethod
     def _integer(key: str, value: str, low: int, high: int) -> int:
@@ -172,6 +247,24 @@ class ListQuerySpec:
         if not low <= number <= high:
             raise parameter_error(key, f"Must be between {low} and {high}.")
         return number
+
+    def _cursor(self, token: str, query: ListQuery) -> Cursor:
+        """The cursor of *token*, bound to *query*; its values parsed as the
+        sort fields' (a time from ISO 8601), or a 400."""
+        try:
+            found = decode(token, query.fingerprint())
+        except CursorError as error:
+            raise parameter_error("cursor", str(error)) from None
+        if len(found.values) != len(query.sort):
+            raise parameter_error("cursor", "Not a cursor of this list query.")
+        declared: Mapping[str, Field] = self.interfaces.fields
+        values = []
+        for (name, _), value in zip(query.sort, found.values, strict=True):
+            parsed = _key_value(declared[name].field, value)
+            if parsed is _INVALID:
+                raise parameter_error("cursor", "Not a cursor of this list query.")
+            values.append(parsed)
+        return Cursor(found.direction, tuple(values))
 
     def _sort(self, value: str) -> tuple[tuple[str, bool], ...]:
         out: list[tuple[str, bool]] = []
@@ -240,6 +333,26 @@ class ListQuerySpec:
                 "maximum": self.max_page_size,
                 "default": self.default_page_size,
                 "description": "Items per page.",
+            },
+            "cursor": {
+                "in": "query",
+                "type": "string",
+                "maxLength": MAX_TOKEN_LENGTH,
+                "pattern": r"^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$",
+                "description": "Opaque: the page after or before a row, as links.next and "
+                "links.prev give it; its cost does not grow with its depth. Bound to the sort, "
+                "filters and search it came with (else 400); not with page.",
+            },
+            "count": {
+                "in": "query",
+                "type": "string",
+                "enum": list(COUNTS),
+                "default": ESTIMATED,
+                "description": f"How meta.total is counted. estimated: exactly up to "
+                f"{COUNT_EXACT_UP_TO} matching rows, beyond that the database's estimate "
+                "(PostgreSQL; SQLite always counts); exact: always counted; planned: the "
+                "estimate only. meta.totalExact says which; X-Total-Count and links.last "
+                "come only with an exact total.",
             },
         }
         if self.sortable:
@@ -361,22 +474,171 @@ def _folded(model: type[Any], name: str) -> Any:
     return column
 
 
-def paginate(session: Session | scoped_session[Any], model: type[Any], query: ListQuery) -> Page:
-    """One page of *model* rows (plain rows, `row_columns`) matching *query*, and the total."""
-    where = conditions(model, query)
-    total = session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
-    order = [
-        getattr(model, name).desc() if descending else getattr(model, name).asc()
-        for name, descending in query.sort
+def count(
+    session: Session | scoped_session[Any],
+    model: type[Any],
+    where: list[sa.ColumnElement[bool]],
+    policy: str = ESTIMATED,
+    exact_up_to: int | None = None,
+) -> tuple[int, bool]:
+    """How many *model* rows match *where*, and whether that is exact.
+
+    An exact count reads every matching row (or its index entry): at a
+    million rows, tens of milliseconds for each list. So by *policy*:
+
+    - `ESTIMATED` (the default): counted up to *exact_up_to* + 1 rows
+      (`COUNT_EXACT_UP_TO` unless given); exact
+      when no more match, else PostgreSQL's estimate (its planner's, from
+      its statistics; never below *exact_up_to* + 1);
+    - `EXACT`: always counted;
+    - `PLANNED`: the estimate alone.
+
+    SQLite has no estimate: it always counts.
+    """
+    bind = session.get_bind()
+    exact_up_to = COUNT_EXACT_UP_TO if exact_up_to is None else exact_up_to
+    matching: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(model).where(*where)
+    if policy == EXACT or bind.dialect.name != "postgresql":
+        return (
+            session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0,
+            True,
+        )
+    floor = 0
+    if policy == ESTIMATED:
+        some = matching.limit(exact_up_to + 1).subquery()
+        found = session.scalar(sa.select(sa.func.count()).select_from(some)) or 0
+        if found <= exact_up_to:
+            return found, True
+        floor = exact_up_to + 1
+    return max(_planned_rows(session, matching), floor), False
+
+
+def _planned_rows(session: Session | scoped_session[Any], statement: sa.Select[Any]) -> int:
+    """The rows PostgreSQL's planner expects *statement* to give (``EXPLAIN``)."""
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    return int(plan.scalar_one()[0]["Plan"]["Plan Rows"])
+
+
+def _nullable(column: Any) -> bool:
+    return bool(column.property.columns[0].nullable)
+
+
+def _order(model: type[Any], sort: tuple[tuple[str, bool], ...], flip: bool) -> list[Any]:
+    """ORDER BY *sort* (reversed when *flip*), empty values last ascending and
+    first descending, as PostgreSQL orders and indexes them, on SQLite too."""
+    order = []
+    for name, descending in sort:
+        column = getattr(model, name)
+        descending = descending != flip
+        term = column.desc() if descending else column.asc()
+        if _nullable(column):
+            term = term.nulls_first() if descending else term.nulls_last()
+        order.append(term)
+    return order
+
+
+def _keyset(model: type[Any], sort: tuple[tuple[str, bool], ...], cursor: Cursor) -> Any:
+    """The rows after *cursor*'s key in the order of *sort* (before it: in the
+    reversed order): ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...`` (and the
+    row itself for `FROM` and `UP_TO`), with the range ``k1 >= v1`` an index on the first
+    sort field can start from."""
+    keys = [
+        (getattr(model, name), descending != cursor.before, value)
+        for (name, descending), value in zip(sort, cursor.values, strict=True)
     ]
+    alternatives = []
+    for i, (column, descending, value) in enumerate(keys):
+        same = [_equal(c, v) for c, _, v in keys[:i]]
+        alternatives.append(sa.and_(*same, _comes_after(column, descending, value)))
+    if cursor.inclusive:
+        alternatives.append(sa.and_(*(_equal(c, v) for c, _, v in keys)))
+    first, descending, value = keys[0]
+    return sa.and_(_comes_from(first, descending, value), sa.or_(*alternatives))
+
+
+def _equal(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == _bind(column, value)
+
+
+def _comes_after(column: Any, descending: bool, value: Any) -> Any:
+    """*column*'s value comes after *value* (empty last ascending, first descending)."""
+    if descending:
+        return column.is_not(None) if value is None else column < _bind(column, value)
+    if value is None:
+        return sa.false()
+    after = column > _bind(column, value)
+    return sa.or_(after, column.is_(None)) if _nullable(column) else after
+
+
+def _comes_from(column: Any, descending: bool, value: Any) -> Any:
+    """*column*'s value is *value* or comes after it: a range of an index on *column*."""
+    if descending:
+        return sa.true() if value is None else column <= _bind(column, value)
+    if value is None:
+        return column.is_(None)
+    start = column >= _bind(column, value)
+    return sa.or_(start, column.is_(None)) if _nullable(column) else start
+
+
+def paginate(session: Session | scoped_session[Any], model: type[Any], query: ListQuery) -> Page:
+    """One page of *model* rows (plain rows, `row_columns`) matching *query*,
+    the total (`count`), and the cursors of the pages before and after it.
+
+    By page number, the page is ``OFFSET`` rows in, and the database reads
+    those first; by cursor, it is read from the cursor's row on, whatever its
+    depth. One row more than the page is read, to know whether another follows.
+    """
+    where = conditions(model, query)
+    total, exact = count(session, model, where, query.count)
+    cursor = query.cursor
+    backwards = cursor is not None and cursor.before
     statement = (
         sa.select(*row_columns(model))
         .where(*where)
-        .order_by(*order)
-        .limit(query.page_size)
-        .offset(query.offset)
+        .order_by(*_order(model, query.sort, flip=backwards))
+        .limit(query.page_size + 1)
     )
-    return Page(session.execute(statement).all(), query.page, query.page_size, total)
+    if cursor is None:
+        statement = statement.offset(query.offset)
+    else:
+        statement = statement.where(_keyset(model, query.sort, cursor))
+    rows = list(session.execute(statement).all())
+    more = len(rows) > query.page_size
+    del rows[query.page_size :]
+    if backwards:
+        rows.reverse()
+    if cursor is None:
+        earlier, later = query.page > 1, more
+    else:
+        earlier, later = (more, True) if backwards else (True, more)
+    bound_to = query.fingerprint()
+
+    def token(direction: str, row: Any) -> str | None:
+        if row is not None:
+            return encode(
+                Cursor(direction, tuple(getattr(row, n) for n, _ in query.sort)), bound_to
+            )
+        # An empty page by cursor (its rows have gone): back to its own row,
+        # that row included (it is not on this page).
+        if cursor is None or (direction == BEFORE) == cursor.before:
+            return None
+        return encode(Cursor(UP_TO if direction == BEFORE else FROM, cursor.values), bound_to)
+
+    return Page(
+        rows,
+        None if cursor is not None else query.page,
+        query.page_size,
+        total,
+        exact,
+        cursor=encode(cursor, bound_to) if cursor is not None else None,
+        prev_cursor=token(BEFORE, rows[0] if rows else None) if earlier else None,
+        next_cursor=token(AFTER, rows[-1] if rows else None) if later else None,
+        keyed=True,
+    )
 
 
 def row_columns(model: type[Any]) -> tuple[Any, ...]:

@@ -100,7 +100,7 @@ def test_unknown_operators_in_a_declaration_fail_at_once() -> None:
 def test_documents_each_parameter() -> None:
     params = spec.params()
     assert set(params) == {
-        "page", "pageSize", "sort", "search",
+        "page", "pageSize", "cursor", "count", "sort", "search",
         "filter[id]", "filter[id][ne]", "filter[id][lt]", "filter[id][lte]",
         "filter[id][gt]", "filter[id][gte]", "filter[id][in]",
         "filter[title]", "filter[title][contains]",

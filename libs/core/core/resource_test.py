@@ -152,7 +152,7 @@ def test_list_is_the_page_envelope(client: FlaskClient, alice: dict[str, str]) -
     assert response.status_code == 200
     body = response.get_json()
     assert [t["id"] for t in body["data"]] == [ids[1], ids[0]]
-    assert body["meta"] == {"page": 1, "pageSize": 2, "total": 3}
+    assert body["meta"] == {"page": 1, "pageSize": 2, "total": 3, "totalExact": True}
     assert response.headers["X-Total-Count"] == "3"
     filtered = client.get("/api/things?filter[name]=c", headers=alice).get_json()
     assert [t["id"] for t in filtered["data"]] == [ids[2]]

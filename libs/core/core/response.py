@@ -6,7 +6,7 @@ body shape of DESIGN.md is built:
 
 - one resource: ``{"data": {...}}``;
 - a `Page`: ``{"data": [...], "meta": {...}, "links": {...}}`` plus the
-  RFC 8288 ``Link`` and ``X-Total-Count`` headers;
+  RFC 8288 ``Link`` and (with an exact total) ``X-Total-Count`` headers;
 - ``None`` (with 204): no body at all.
 """
 
@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from flask import Response, request
@@ -28,12 +28,23 @@ JSON_MIMETYPE = "application/json"
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list: its items and where it sits in the whole."""
+    """One page of a list: its items and where it sits in the whole.
+
+    A page of `core.query.paginate` is *keyed*: its neighbours are the pages
+    before its first row and after its last (``prev_cursor``,
+    ``next_cursor``; None where there is none), and *page* is None when it
+    was itself read by *cursor*. A page made by hand has page numbers only.
+    """
 
     items: Sequence[Any]
-    page: int
+    page: int | None
     page_size: int
     total: int
+    total_exact: bool = True
+    cursor: str | None = None
+    prev_cursor: str | None = None
+    next_cursor: str | None = None
+    keyed: bool = False
 
     @property
     def last_page(self) -> int:
@@ -60,32 +71,51 @@ class ApiResponse:
         )
 
 
-def _page_urls(page_size: int) -> Callable[[int], str]:
-    """This request's URL for another page: ``page``/``pageSize`` replaced,
-    the other parameters kept (encoded once for all the links)."""
-    kept = urlencode(
-        [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "pageSize")]
-    )
+def _page_urls(page_size: int) -> Callable[[str, object], str]:
+    """This request's URL for another page: ``page``, ``cursor`` and
+    ``pageSize`` replaced, the other parameters kept (encoded once for all
+    the links): ``url("page", 2)``, ``url("cursor", token)``."""
+    replaced = ("page", "pageSize", "cursor")
+    kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in replaced])
     prefix = f"{request.base_url}?{kept}&" if kept else f"{request.base_url}?"
-    return lambda page: f"{prefix}page={page}&pageSize={page_size}"
+    return lambda key, value: f"{prefix}{key}={quote(str(value))}&pageSize={page_size}"
+
+
+def _links(value: Page) -> dict[str, str | None]:
+    url = _page_urls(value.page_size)
+    if value.keyed:
+        prev = url("cursor", value.prev_cursor) if value.prev_cursor else None
+        next = url("cursor", value.next_cursor) if value.next_cursor else None
+    else:
+        number = value.page or 1
+        prev = url("page", number - 1) if number > 1 else None
+        next = url("page", number + 1) if number < value.last_page else None
+    return {
+        "self": url("page", value.page) if value.page is not None else url("cursor", value.cursor),
+        "first": url("page", 1),
+        "prev": prev,
+        "next": next,
+        "last": url("page", value.last_page) if value.total_exact else None,
+    }
 
 
 def envelope(value: Any) -> tuple[Any, dict[str, str]]:
-    """The body and headers for *value*: ``{"data": value}`` or a list page."""
+    """The body and headers for *value*: ``{"data": value}`` or a list page
+    (``X-Total-Count`` only when its total is exact)."""
     if not isinstance(value, Page):
         return {"data": value}, {}
-    last, url = value.last_page, _page_urls(value.page_size)
-    links: dict[str, str | None] = {
-        "self": url(value.page),
-        "first": url(1),
-        "prev": url(value.page - 1) if value.page > 1 else None,
-        "next": url(value.page + 1) if value.page < last else None,
-        "last": url(last),
-    }
+    links = _links(value)
     body = {
         "data": list(value.items),
-        "meta": {"page": value.page, "pageSize": value.page_size, "total": value.total},
+        "meta": {
+            "page": value.page,
+            "pageSize": value.page_size,
+            "total": value.total,
+            "totalExact": value.total_exact,
+        },
         "links": links,
     }
-    link_header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
-    return body, {"Link": link_header, "X-Total-Count": str(value.total)}
+    headers = {"Link": ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)}
+    if value.total_exact:
+        headers["X-Total-Count"] = str(value.total)
+    return body, headers

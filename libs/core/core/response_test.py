@@ -25,7 +25,7 @@ def test_page_envelope_links_and_headers(app: Flask) -> None:
         response = ApiResponse(Page(["c", "d"], page=2, page_size=2, total=5)).to_response()
     body = response.get_json()
     assert body["data"] == ["c", "d"]
-    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 5}
+    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 5, "totalExact": True}
     base = "http://h/api/notes?sort=name"
     assert body["links"] == {
         "self": f"{base}&page=2&pageSize=2",
@@ -37,6 +37,40 @@ def test_page_envelope_links_and_headers(app: Flask) -> None:
     assert response.headers["X-Total-Count"] == "5"
     assert response.headers["Link"] == ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in body["links"].items()
+    )
+
+
+def test_a_keyed_page_links_its_cursors(app: Flask) -> None:
+    with app.test_request_context("/api/notes?cursor=c0&sort=name&pageSize=2", base_url="http://h"):
+        page = Page(
+            ["c"], None, 2, 5, cursor="c0", prev_cursor="c-1", next_cursor="c+1", keyed=True
+        )
+        response = ApiResponse(page).to_response()
+    body = response.get_json()
+    assert body["meta"] == {"page": None, "pageSize": 2, "total": 5, "totalExact": True}
+    base = "http://h/api/notes?sort=name"
+    assert body["links"] == {
+        "self": f"{base}&cursor=c0&pageSize=2",
+        "first": f"{base}&page=1&pageSize=2",
+        "prev": f"{base}&cursor=c-1&pageSize=2",
+        "next": f"{base}&cursor=c%2B1&pageSize=2",
+        "last": f"{base}&page=3&pageSize=2",
+    }
+
+
+def test_an_estimated_total_has_no_last_page_and_no_total_header(app: Flask) -> None:
+    with app.test_request_context("/api/notes", base_url="http://h"):
+        page = Page(["a"], 1, 20, 12345, total_exact=False, next_cursor="n", keyed=True)
+        response = ApiResponse(page).to_response()
+    body = response.get_json()
+    assert body["meta"] == {"page": 1, "pageSize": 20, "total": 12345, "totalExact": False}
+    assert body["links"]["last"] is None and body["links"]["prev"] is None
+    assert body["links"]["next"] == "http://h/api/notes?cursor=n&pageSize=20"
+    assert "X-Total-Count" not in response.headers
+    assert response.headers["Link"] == (
+        '<http://h/api/notes?page=1&pageSize=20>; rel="self", '
+        '<http://h/api/notes?page=1&pageSize=20>; rel="first", '
+        '<http://h/api/notes?cursor=n&pageSize=20>; rel="next"'
     )
 
 

@@ -214,7 +214,8 @@ def test_delete_is_204_then_404(client: FlaskClient, db: SQLAlchemy) -> None:
 def test_empty_list(client: FlaskClient) -> None:
     body = client.get("/api/entities").get_json()
     assert body["data"] == []
-    assert body["meta"] == {"page": 1, "pageSize": 20, "total": 0}
+    assert body["meta"] == {"page": 1, "pageSize": 20, "total": 0, "totalExact": True}
+    assert body["links"]["prev"] is None and body["links"]["next"] is None
 
 
 def test_pagination_meta_links_and_headers(client: FlaskClient) -> None:
@@ -222,14 +223,21 @@ def test_pagination_meta_links_and_headers(client: FlaskClient) -> None:
     response = client.get("/api/entities?page=2&pageSize=2")
     body = response.get_json()
     assert [e["id"] for e in body["data"]] == ids[2:4]
-    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 5}
+    assert body["meta"] == {"page": 2, "pageSize": 2, "total": 5, "totalExact": True}
     links = body["links"]
-    assert links["prev"].endswith("page=1&pageSize=2")
-    assert links["next"].endswith("page=3&pageSize=2")
-    assert links["last"].endswith("page=3&pageSize=2")
+    assert links["self"].endswith("?page=2&pageSize=2")
+    assert links["first"].endswith("?page=1&pageSize=2")
+    assert links["last"].endswith("?page=3&pageSize=2")
+    assert "?cursor=" in links["prev"] and "?cursor=" in links["next"]  # keyset from here
     assert response.headers["X-Total-Count"] == "5"
     assert f'<{links["next"]}>; rel="next"' in response.headers["Link"]
-    assert client.get(links["next"]).get_json()["data"][0]["id"] == ids[4]
+    after = client.get(links["next"]).get_json()
+    assert [e["id"] for e in after["data"]] == ids[4:]
+    assert after["meta"]["page"] is None and after["links"]["next"] is None
+    before = client.get(links["prev"]).get_json()
+    assert [e["id"] for e in before["data"]] == ids[:2]
+    assert before["links"]["prev"] is None  # the start of the list
+    assert [e["id"] for e in client.get(before["links"]["next"]).get_json()["data"]] == ids[2:4]
     beyond = client.get("/api/entities?page=9&pageSize=2").get_json()
     assert beyond["data"] == [] and beyond["meta"]["total"] == 5
 
