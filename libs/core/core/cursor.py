@@ -75,14 +75,14 @@ class Cursor:
 def fingerprint(*parts: Any) -> bytes:
     """What binds a cursor to its list query: a digest of *parts* (its sort,
     filters and search, as plain values)."""
-    text = json.dumps(parts, default=_plain, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(parts, default=_plain, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def encode(cursor: Cursor, bound_to: bytes) -> str:
     """The token of *cursor*, for the query of fingerprint *bound_to*."""
     values = [wire_value(v) for v in cursor.values]
-    text = json.dumps([cursor.direction, values], separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps([cursor.direction, values], separators=(",", ":"))
     payload = base64.urlsafe_b64encode(text.encode()).rstrip(b"=")
     return f"{payload.decode()}.{_digest(payload, bound_to)}"
 

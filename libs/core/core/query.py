@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -55,7 +56,7 @@ from .cursor import (
 from .cursor import fingerprint as cursor_fingerprint
 from .decorators import document_errors, query_arguments
 from .errors import parameter_error
-from .fields import Integer
+from .fields import INT64_MAX, Integer
 from .folding import FOLDS, contains_folded, folded_name
 from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query_param
 from .response import Page
@@ -136,7 +137,8 @@ _INVALID = object()
 
 
 def _key_value(field: fields.Field[Any], value: Any) -> Any:
-    """A cursor's *value* of a sort key of *field*, or `_INVALID`."""
+    """A cursor's *value* of a sort key of *field*, or `_INVALID`: only what
+    the database can compare (a made-up cursor can hold anything JSON can)."""
     if value is None:
         return None
     if isinstance(field, fields.DateTime):
@@ -144,17 +146,23 @@ def _key_value(field: fields.Field[Any], value: Any) -> Any:
             return _INVALID
         try:
             moment = dt.datetime.fromisoformat(value)
-        except ValueError:
+            return moment.astimezone(dt.UTC) if moment.tzinfo is not None else _INVALID
+        except (ValueError, OverflowError):  # not a time; before year 1 in UTC
             return _INVALID
-        return moment.astimezone(dt.UTC) if moment.tzinfo is not None else _INVALID
-    if isinstance(field, fields.Boolean):
-        return value if isinstance(value, bool) else _INVALID
+    if isinstance(value, bool):
+        return value if isinstance(field, fields.Boolean) else _INVALID
     if isinstance(field, fields.Integer):
-        return value if isinstance(value, int) and not isinstance(value, bool) else _INVALID
+        return value if isinstance(value, int) and abs(value) <= INT64_MAX else _INVALID
     if isinstance(field, fields.Number):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return value if ok else _INVALID
-    return value if isinstance(value, str) else _INVALID
+        number = isinstance(value, int | float) and math.isfinite(value)
+        return value if number and abs(value) <= INT64_MAX else _INVALID
+    if isinstance(field, fields.Boolean) or not isinstance(value, str):
+        return _INVALID
+    try:
+        value.encode("utf-8")  # no lone surrogate (JSON's "\\ud800")
+    except UnicodeEncodeError:
+        return _INVALID
+    return _INVALID if "\x00" in value else value
 
 
 class ListQuerySpec:

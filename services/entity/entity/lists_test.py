@@ -15,8 +15,13 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.datastructures import MultiDict
 
 import core.query
+from core.cursor import AFTER, Cursor, encode
+from core.query import ListQuerySpec
+
+from .interfaces import EntityInterfaces
 
 PATH = "/api/entities"
 PROBLEM = "application/problem+json"
@@ -178,6 +183,40 @@ def test_a_changed_or_made_up_cursor_is_a_400(client: FlaskClient, listed: list[
         assert response.get_json()["errors"][0]["parameter"] == "cursor"
     good = client.get(PATH, query_string={"sort": "-createdAt", "cursor": token, "pageSize": 2})
     assert good.status_code == 200 and len(good.get_json()["data"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("sort", "values"),
+    [
+        ("id", [2**63]),  # beyond 64 bits
+        ("id", [True]),
+        ("id", ["1"]),
+        ("id", [1.5]),
+        ("name", ["a\x00", 1]),  # a NUL no database stores
+        ("name", ["\ud800", 1]),  # a lone surrogate, as JSON can carry it
+        ("name", [7, 1]),
+        ("name", ["a"]),  # too few values
+        ("name", ["a", 1, 2]),  # too many
+        ("createdAt", ["0001-01-01T00:00:00+01:00", 1]),  # before year 1 in UTC
+        ("createdAt", ["2026-01-01T00:00:00", 1]),  # no offset
+        ("createdAt", ["yesterday", 1]),
+        ("createdAt", [20260101, 1]),
+    ],
+)
+def test_a_cursor_made_up_with_a_valid_digest_is_still_only_a_400(
+    client: FlaskClient, listed: list[int], sort: str, values: list[Any]
+) -> None:
+    # The digest's key is in the source: anyone can make a cursor that
+    # passes it. Its values are then all that stands between it and the SQL.
+    spec = ListQuerySpec(EntityInterfaces)
+    bound = spec.parse(MultiDict({"sort": sort})).fingerprint()
+    token = encode(Cursor(AFTER, tuple(values)), bound)
+    response = client.get(PATH, query_string={"sort": sort, "cursor": token})
+    assert response.status_code == 400 and response.content_type == PROBLEM
+    assert response.get_json()["errors"] == [
+        {"parameter": "cursor", "detail": "Not a cursor of this list query."}
+    ]
+    assert client.get(PATH, query_string={"sort": sort}).status_code == 200
 
 
 def test_page_and_cursor_together_are_a_400(client: FlaskClient, listed: list[int]) -> None:
