@@ -148,3 +148,18 @@ def test_merged_swagger_lists_every_operation(client: FlaskClient) -> None:
     assert "x-unavailable-services" not in spec
     assert "host" not in spec  # relative: "Try it out" goes to the gateway itself
     assert client.get("/readyz").status_code == 200
+
+
+def test_the_merged_openapi_document_has_every_operation_of_every_service(
+    client: FlaskClient,
+) -> None:
+    document = client.get("/openapi.json").get_json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    for path, item in client.get("/swagger").get_json()["paths"].items():
+        assert document["paths"][path].keys() == item.keys(), path
+    create = document["paths"]["/api/entities"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EntityCreate"
+    }
+    assert document["components"]["securitySchemes"]["Bearer"]["scheme"] == "bearer"

@@ -5,6 +5,8 @@
   `problem_response`.
 - The swagger document lists the `Problem` model and gives every operation
   a ``default`` problem response, so each error a client can meet is documented.
+- Beside the Swagger 2.0 document at ``/swagger``, its OpenAPI 3.1 version
+  (`core.openapi`) at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import orjson
 from flask import Response
 from flask_restx import Api, Namespace
 from flask_restx import fields as rx
 from flask_restx.model import Model
 
 from .errors import PROBLEM_MIMETYPE, problem_response
+from .openapi import to_openapi
 from .response import JSON_MIMETYPE, ApiResponse
 
 __all__ = ["ApiFlask", "problem_model"]
@@ -58,6 +62,20 @@ class ApiFlask(Api):
 
     def handle_error(self, e: Exception) -> Response:
         return problem_response(e)
+
+    def _register_specs(self, app_or_blueprint: Any) -> None:
+        super()._register_specs(app_or_blueprint)
+        if self._add_specs:
+            app_or_blueprint.add_url_rule("/openapi.json", "openapi", self._openapi_view)
+
+    def _openapi_view(self) -> Response:
+        """The OpenAPI 3.1 document (made once, from the swagger one)."""
+        return Response(orjson.dumps(self.openapi), mimetype=JSON_MIMETYPE)
+
+    @cached_property
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 version of `__schema__` (`core.openapi.to_openapi`)."""
+        return to_openapi(self.__schema__)
 
     @cached_property
     def __schema__(self) -> dict[str, Any]:

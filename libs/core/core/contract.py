@@ -1,6 +1,7 @@
 """Contract tests: a running service against its own swagger document.
 
-`check_contract` has schemathesis read ``/swagger`` from the service and, for
+`check_contract` has schemathesis read a document from the service
+(``/swagger``, Swagger 2.0, or ``/openapi.json``, OpenAPI 3.1: `DOCUMENTS`) and, for
 every operation, send requests built from the documented schemas: valid ones
 (which must be accepted) and invalid ones. Every response must be
 documented: status, media type, headers and body schema; an operation that
@@ -18,7 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import CheckFunction
 
-__all__ = ["MODES", "check_contract"]
+__all__ = ["DOCUMENTS", "MODES", "check_contract"]
+
+DOCUMENTS = ["/swagger", "/openapi.json"]
+"""A service's two documents (`core.openapi`): parametrize over these too."""
 
 MODES = list(GenerationMode)
 """Positive (valid) and negative (invalid) requests: parametrize over these."""
@@ -66,13 +70,14 @@ def check_contract(
     headers: Mapping[str, str],
     operations: int,
     examples: int = 100,
+    document: str = "/swagger",
 ) -> None:
     """Run *examples* generated requests of *mode* per operation of the service
-    at *url* (with *headers*: a token with every scope, so that the requests
+    at *url*, from its *document* (with *headers*: a token with every scope, so that the requests
     reach the code behind the checks; schemathesis also sends them without).
     *operations* is how many the document must have. Fails once, listing
     every operation's failure."""
-    schema = schemathesis.openapi.from_url(f"{url}/swagger")
+    schema = schemathesis.openapi.from_url(f"{url}{document}")
     found = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(found) == operations, [operation.label for operation in found]
     failures = []

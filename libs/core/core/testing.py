@@ -30,6 +30,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -291,6 +292,44 @@ def serving(wsgi_app: WSGIApplication) -> Iterator[str]:
 UPDATE_DOCUMENTS = "UPDATE_DOCUMENTS"
 """The environment variable that makes `assert_document` write the documents:
 the repository's root (``UPDATE_DOCUMENTS=$PWD ./pants test ::``)."""
+
+
+# Routes of an app that no API document lists: health, the documents
+# themselves, the docs UI and its static files.
+UNDOCUMENTED_ENDPOINTS = frozenset(
+    {"healthz", "readyz", "specs", "openapi", "doc", "root", "static"}
+)
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def assert_openapi(client: FlaskClient) -> None:
+    """The app's two documents, ``/swagger`` (Swagger 2.0) and ``/openapi.json``
+    (OpenAPI 3.1, `core.openapi.to_openapi` of the first): each valid
+    (openapi-spec-validator), and each naming exactly the app's routes: every
+    route of its URL map (but `UNDOCUMENTED_ENDPOINTS`) with its methods,
+    and no path that is not a route."""
+    from openapi_spec_validator import validate
+
+    from .openapi import to_openapi
+
+    swagger = client.get("/swagger")
+    openapi = client.get("/openapi.json")
+    assert swagger.status_code == openapi.status_code == 200
+    assert openapi.mimetype == "application/json"
+    assert openapi.get_json() == to_openapi(swagger.get_json())
+    routes: dict[str, set[str]] = {}
+    for rule in client.application.url_map.iter_rules():
+        if rule.endpoint in UNDOCUMENTED_ENDPOINTS or rule.endpoint.startswith("restx_doc."):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        methods = {m.lower() for m in rule.methods or ()} - {"head", "options"}
+        routes.setdefault(path, set()).update(methods)
+    for document in (swagger.get_json(), openapi.get_json()):
+        validate(document)
+        documented = {
+            path: {m for m in item if m in _METHODS} for path, item in document["paths"].items()
+        }
+        assert routes and documented == routes, f"documented {documented}, routed {routes}"
 
 
 def assert_document(client: FlaskClient, committed: Path) -> None:

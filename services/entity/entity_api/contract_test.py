@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from schemathesis import GenerationMode
 
-from core.contract import MODES, check_contract
+from core.contract import DOCUMENTS, MODES, check_contract
 from core.testing import migrate, running_server, server_token
 
 TOKEN = server_token("contract", "entity:read entity:write entity:admin")
@@ -19,6 +19,10 @@ def server(database_url: str) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.parametrize("document", DOCUMENTS)
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
-def test_every_operation_honours_its_documentation(server: str, mode: GenerationMode) -> None:
-    check_contract(server, mode, headers={"Authorization": f"Bearer {TOKEN}"}, operations=6)
+def test_every_operation_honours_its_documentation(
+    server: str, mode: GenerationMode, document: str
+) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    check_contract(server, mode, headers=headers, operations=6, document=document)

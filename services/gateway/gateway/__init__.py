@@ -22,6 +22,7 @@ from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
 from core.app import add_readiness_check, add_wsgi_middleware
+from core.openapi import to_openapi
 
 from .proxy import Proxy
 from .ratelimit import RateLimit
@@ -69,6 +70,11 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
     def merged_swagger() -> Response:
         """Every upstream's operations in one Swagger 2.0 document."""
         return _json(swagger.get())
+
+    @app.get("/openapi.json", endpoint="openapi")
+    def merged_openapi() -> Response:
+        """The merged document as OpenAPI 3.1 (`core.openapi`)."""
+        return _json(to_openapi(swagger.get()))
 
     def upstreams_ready() -> dict[str, str]:
         states = check_upstreams(client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))

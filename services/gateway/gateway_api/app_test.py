@@ -10,6 +10,7 @@ import redis
 from flask import Flask
 from openapi_spec_validator import validate
 
+from core.openapi import to_openapi
 from gateway.testing import Upstream
 from gateway_api.app import SERVICES, create_app
 
@@ -64,6 +65,17 @@ def test_swagger_is_merged_and_names_what_is_missing() -> None:
     assert list(spec["paths"]) == ["/api/entities"]
     # The others' documents had no paths.
     assert spec["x-unavailable-services"] == [name for name in NAMES if name != "entity"]
+
+
+def test_the_merged_document_is_served_as_openapi_3_1_too() -> None:
+    client = make().test_client()
+    swagger = client.get("/swagger").get_json()
+    response = client.get("/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    document = response.get_json()
+    validate(document)
+    assert document == to_openapi(swagger)
+    assert document["openapi"] == "3.1.0" and list(document["paths"]) == ["/api/entities"]
 
 
 def test_docs_are_swagger_ui_over_the_merged_document() -> None:
