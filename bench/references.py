@@ -2,7 +2,13 @@
 
 - `baseline`: Flask + SQLAlchemy Core + ``json``; no flask-restx, no
   marshmallow. The same list (page, sort, filter, search), get and create
-  routes, the same bearer-token check, the same envelope.
+  routes, the same bearer-token check, the same envelope, and lists in the
+  same SQL: ``filter[field][op]`` (``eq lt lte gt gte contains``), ``search``
+  (every term in the folded name or purpose), sorts with ties by id, the
+  keyset page ``after=<createdAt>,<id>`` of ``sort=-createdAt`` (the service's
+  cursor), and, when ``BASELINE_COUNT_LIMIT`` is set, the service's count
+  policy (exact up to that many matching rows, PostgreSQL's estimate beyond,
+  SQLite always counting; ``count=exact`` always counts).
 - `ceiling`: a raw WSGI app answering a fixed small JSON: what gunicorn and
   the machine can do at all.
 - `bench.fastapi_peer`: FastAPI + pydantic + SQLAlchemy ORM, under uvicorn
@@ -16,8 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jwt
@@ -54,6 +62,28 @@ entities = sa.Table(
 )
 COLUMNS = [entities.c[n] for n in ("id", "name", "purpose", "owner_id", "created_at", "updated_at")]
 SORTABLE = {"id", "name", "purpose", "createdAt", "updatedAt"}
+FIELDS = {
+    "id": "id",
+    "name": "name",
+    "purpose": "purpose",
+    "ownerId": "owner_id",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+"""Filterable fields: wire name to column."""
+SEARCHED = ("name", "purpose")
+"""The fields ``search`` looks in: the entity service's searchable ones."""
+_FILTER = re.compile(r"filter\[(\w+)\](?:\[(\w+)\])?")
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+COUNT_LIMIT_SETTING = "BASELINE_COUNT_LIMIT"
+"""The service's count policy, when it has one: totals exact up to this many
+matching rows and estimated beyond (unset: always exact)."""
 
 
 def _iso(value: dt.datetime) -> str:
@@ -100,6 +130,71 @@ def _order(sort: str) -> list[Any]:
     return [*order, entities.c.id.asc()]
 
 
+def _contains(source: str, term: str) -> sa.ColumnElement[bool]:
+    """The service's ``contains``: the fold of *source* holds the fold of *term*, literally."""
+    return entities.c[f"{source}_folded"].contains(term.casefold(), autoescape=True)
+
+
+def _value(field: str, raw: str) -> Any:
+    if field in ("createdAt", "updatedAt"):
+        return dt.datetime.fromisoformat(raw)
+    return int(raw) if field == "id" else raw
+
+
+def _where(args: Mapping[str, str]) -> list[sa.ColumnElement[bool]]:
+    """The service's WHERE clauses: ``filter[field][op]`` (``eq lt lte gt gte contains``)
+    and ``search``, every term in some `SEARCHED` field; `ValueError` on anything else."""
+    where = []
+    for key, raw in args.items():
+        match = _FILTER.fullmatch(key)
+        if match is None:
+            continue
+        field, op = match[1], match[2] or "eq"
+        if field not in FIELDS or op not in (*_COMPARISONS, "contains"):
+            raise ValueError(key)
+        if op == "contains":
+            where.append(_contains(FIELDS[field], raw))
+        else:
+            where.append(_COMPARISONS[op](entities.c[FIELDS[field]], _value(field, raw)))
+    for term in args.get("search", "").split():
+        where.append(sa.or_(*(_contains(source, term) for source in SEARCHED)))
+    return where
+
+
+def _after(value: str, sort: str) -> list[sa.ColumnElement[bool]]:
+    """The keyset condition of ``after=<createdAt>,<id>``: the rows after that one
+    in ``sort=-createdAt`` order (ties by id ascending); `ValueError` for another sort."""
+    if sort != "-createdAt":
+        raise ValueError(sort)
+    when, _, last_id = value.rpartition(",")
+    at, row_id, created = dt.datetime.fromisoformat(when), int(last_id), entities.c.created_at
+    return [
+        created <= at,
+        sa.or_(created < at, sa.and_(created == at, entities.c.id > row_id)),
+    ]
+
+
+def _count(
+    conn: sa.Connection, where: list[sa.ColumnElement[bool]], limit: int | None
+) -> tuple[int, bool]:
+    """The total and whether it is exact: counted when *limit* is None or on SQLite;
+    else counted up to *limit* + 1 matching rows and, when more match, PostgreSQL's
+    estimate (never below *limit* + 1)."""
+    if limit is None or conn.dialect.name != "postgresql":
+        return (
+            conn.scalar(sa.select(sa.func.count()).select_from(entities).where(*where)) or 0,
+            True,
+        )
+    matching: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(entities).where(*where)
+    capped = matching.limit(limit + 1).subquery()
+    found = conn.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
+    if found <= limit:
+        return found, True
+    compiled = matching.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    return max(int(plan.scalar_one()[0]["Plan"]["Plan Rows"]), limit + 1), False
+
+
 def baseline() -> Callable[..., Iterable[bytes]]:
     """Flask + SQLAlchemy Core + json: the bare implementation of the same routes."""
     from flask import Flask, Response, request
@@ -107,6 +202,8 @@ def baseline() -> Callable[..., Iterable[bytes]]:
     app = Flask("baseline")
     engine = _engine()
     secret = os.environ["JWT_SECRET"]
+    limit_setting = os.environ.get(COUNT_LIMIT_SETTING)
+    count_limit = int(limit_setting) if limit_setting else None
 
     def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return Response(json.dumps(body), status, headers, mimetype="application/json")
@@ -129,21 +226,22 @@ def baseline() -> Callable[..., Iterable[bytes]]:
         try:
             page = int(request.args.get("page", 1))
             size = int(request.args.get("pageSize", 20))
-            order = _order(request.args.get("sort", "id"))
+            sort = request.args.get("sort", "id")
+            order = _order(sort)
+            where = _where(request.args)
+            after = request.args.get("after")
+            keyset = _after(after, sort) if after is not None else []
         except ValueError:
             return problem(400, "bad query")
-        where = []
-        name = request.args.get("filter[name][contains]")
-        if name is not None:
-            where.append(entities.c.name_folded.contains(name.casefold(), autoescape=True))
+        limit = None if request.args.get("count") == "exact" else count_limit
         with engine.connect() as conn:
-            total = conn.scalar(sa.select(sa.func.count()).select_from(entities).where(*where))
+            total, exact = _count(conn, where, limit)
             rows = conn.execute(
                 sa.select(*COLUMNS)
-                .where(*where)
+                .where(*where, *keyset)
                 .order_by(*order)
                 .limit(size)
-                .offset((page - 1) * size)
+                .offset(0 if after is not None else (page - 1) * size)
             ).all()
         last = max(1, -(-(total or 0) // size))
         base = request.base_url
@@ -154,11 +252,17 @@ def baseline() -> Callable[..., Iterable[bytes]]:
             "next": f"{base}?page={page + 1}&pageSize={size}" if page < last else None,
             "last": f"{base}?page={last}&pageSize={size}",
         }
-        body = {
-            "data": [_row(r) for r in rows],
-            "meta": {"page": page, "pageSize": size, "total": total},
-            "links": links,
-        }
+        if after is not None:  # keyset pages: the next one starts after this one's last row
+            links["prev"] = None
+            links["next"] = (
+                f"{base}?sort={sort}&pageSize={size}&after={_iso(rows[-1].created_at)},{rows[-1].id}"
+                if len(rows) == size
+                else None
+            )
+        meta: dict[str, Any] = {"page": page, "pageSize": size, "total": total}
+        if count_limit is not None:
+            meta["totalExact"] = exact
+        body = {"data": [_row(r) for r in rows], "meta": meta, "links": links}
         link = ", ".join(f'<{u}>; rel="{k}"' for k, u in links.items() if u)
         return answer(body, headers={"Link": link, "X-Total-Count": str(total)})
 

@@ -12,6 +12,12 @@ Servers (and PostgreSQL) are pinned to core 0 and wrk to core 1 where
 
 Prints a table of figures and ratios, writes it to ``bench/results/`` as
 markdown and a PNG chart, and prints one line of JSON last.
+
+``--rows N`` measures lists at scale instead (`bench.scale`): N entities
+seeded fast (`bench.seeding`), only the entity service and the baseline
+started, nine list queries each measured at one connection (p50, p99) and
+at 16 (req/s, CPU per request), then creates with and without the list
+indexes; the table goes to stdout and to ``docs/benchmarks/lists-<database>-<N>.md``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +44,12 @@ from typing import Any
 import sqlalchemy as sa
 
 import migrate
-from bench.references import entities
+from bench.references import COUNT_LIMIT_SETTING, entities
+from bench.scale import COUNT_THRESHOLD, DEEP_PAGE, PAGE_SIZE, ListCase, list_cases, machine
+from bench.scale import markdown as scale_markdown
+from bench.scale import summary as scale_summary
+from bench.scale import table as scale_table
+from bench.seeding import Seeded, drop_secondary_indexes, secondary_indexes, seed_rows
 from core import serve
 from core.auth import mint_token
 from core.database import scratch_database
@@ -167,10 +179,13 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, connections: int, seconds: int, post: bool, script_dir: Path) -> Load:
+def wrk(
+    url: str, connections: int, seconds: int, post: bool, script_dir: Path, timeout: int = 5
+) -> Load:
     pin = ["taskset", "-c", LOAD_CPU] if shutil.which("taskset") else []
     command = [
-        *pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+        *pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "--timeout", f"{timeout}s",
         "-H", f"Authorization: Bearer {TOKEN}",
     ]  # fmt: skip
     if post:
@@ -223,11 +238,11 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-def trim(url: str) -> None:
-    """Back to the seeded rows: what the creates add would make every later list slower."""
+def trim(url: str, rows: int = ENTITY_ROWS) -> None:
+    """Back to the *rows* seeded rows: what the creates add would make every later list slower."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     with engine.begin() as conn:
-        conn.execute(entities.delete().where(entities.c.id > ENTITY_ROWS))
+        conn.execute(entities.delete().where(entities.c.id > rows))
     if url.startswith("postgresql"):  # dead rows out of the scans, statistics fresh
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE entities"))
@@ -274,7 +289,7 @@ def backend_pids(url: str) -> dict[str, set[int]]:
 
 @dataclass
 class Case:
-    endpoint: str  # list, get, create, sum
+    endpoint: str  # list, get, create, sum; or a list case's name (bench.scale)
     target: str  # service, gateway, baseline, fastapi, ceiling
     server: Server  # whose CPU counts
     url: str
@@ -295,16 +310,18 @@ def measure(
     seconds: int,
     script_dir: Path,
     after_write: Callable[[], None],
+    timeout: int = 5,
 ) -> dict[tuple[str, str], dict[str, float]]:
-    """Every case once per round, *repeats* rounds; *after_write* after each case that writes."""
+    """Every case once per round, *repeats* rounds; *after_write* after each case that writes;
+    wrk gives up on a request after *timeout* seconds."""
     samples: dict[tuple[str, str], dict[str, list[float]]] = {}
     for repeat in range(repeats):
         for case in cases:  # interleaved: every case once per round
             key = (case.endpoint, case.target)
             before = case.server.cpu_seconds()
-            load = wrk(case.url, 16, seconds, case.post, script_dir)
+            load = wrk(case.url, 16, seconds, case.post, script_dir, timeout)
             cpu_ms = (case.server.cpu_seconds() - before) * 1000 / max(load.requests, 1)
-            single = wrk(case.url, 1, max(1, seconds // 2), case.post, script_dir)
+            single = wrk(case.url, 1, max(1, seconds // 2), case.post, script_dir, timeout)
             if case.post:
                 after_write()
             s = samples.setdefault(key, {})
@@ -314,6 +331,7 @@ def measure(
                 ("p99_ms", load.p99_ms),
                 ("cpu_ms", cpu_ms),
                 ("p50_1c_ms", single.p50_ms),
+                ("p99_1c_ms", single.p99_ms),
                 ("errors", load.errors + single.errors),
             ):
                 s.setdefault(name, []).append(value)
@@ -381,14 +399,242 @@ def chart(figures: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+# -- lists at scale (--rows N) -----------------------------------------------------------
+
+SCALE_TIMEOUT = 60
+"""Seconds wrk waits for one list at scale (some take seconds without their indexes)."""
+SCALE_OUT = Path("docs/benchmarks")
+
+
+def get_json(url: str) -> Any:
+    """GET *url* with the bench's token; the JSON body."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=SCALE_TIMEOUT) as response:
+        return json.loads(response.read())
+
+
+def newest_tenth(entity: Server, rows: int) -> str:
+    """The ``createdAt`` (quoted for a URL) from which the newest 10 % of *rows* rows are."""
+    first = rows - rows // 10 + 1
+    created = get_json(f"{entity.url}/api/entities/{first}")["data"]["createdAt"]
+    return urllib.parse.quote(created, safe="")
+
+
+def count_limit(entity: Server) -> int | None:
+    """The service's count policy, as the baseline is to follow it: `COUNT_THRESHOLD`
+    when its lists say whether a total is exact (``meta.totalExact``), else None."""
+    meta = get_json(f"{entity.url}/api/entities?pageSize=1")["meta"]
+    return COUNT_THRESHOLD if "totalExact" in meta else None
+
+
+def deep_page_urls(entity: Server, baseline: Server, case: ListCase) -> tuple[str, str]:
+    """The URLs of the deep-page case: the service's ``links.next`` of the page
+    *case* asks for, and the baseline's same next page, by keyset (``after``)
+    when the service's link is a cursor, else by page number."""
+    service_next = get_json(f"{entity.url}/api/entities?{case.query}")["links"]["next"]
+    base = f"{baseline.url}/api/entities?sort=-createdAt&pageSize={PAGE_SIZE}"
+    if "cursor=" not in service_next:
+        page = int(urllib.parse.parse_qs(case.query)["page"][0])
+        return service_next, f"{base}&page={page + 1}"
+    last = get_json(f"{baseline.url}/api/entities?{case.query}")["data"][-1]
+    return service_next, f"{base}&after={urllib.parse.quote(last['createdAt'])},{last['id']}"
+
+
+def case_urls(
+    entity: Server, baseline: Server, rows: int
+) -> tuple[list[ListCase], dict[str, tuple[str, str]]]:
+    """The cases over *rows* rows (the deep page's query the one measured), and the
+    service's and the baseline's URL of each, by name."""
+    cases, urls = [], {}
+    for case in list_cases(rows, newest_tenth(entity, rows)):
+        if case.name == DEEP_PAGE:
+            urls[case.name] = deep_page_urls(entity, baseline, case)
+            measured = urllib.parse.urlsplit(urls[case.name][0])
+            case = ListCase(case.name, measured.query, f"{case.what}; fetched: {case.query}")
+        else:
+            path = f"/api/entities?{case.query}"
+            urls[case.name] = (entity.url + path, baseline.url + path)
+        cases.append(case)
+    return cases, urls
+
+
+def differing_pages(urls: dict[str, tuple[str, str]]) -> list[str]:
+    """The cases whose page of ids differs between the service and the baseline:
+    the two are to run the same query."""
+    differ = []
+    for name, pair in urls.items():
+        ids = [[item["id"] for item in get_json(url)["data"]] for url in pair]
+        if ids[0] != ids[1]:
+            differ.append(name)
+    return differ
+
+
+def write_cost(
+    url: str, rows: int, targets: dict[str, Server], repeats: int, seconds: int, folder: Path
+) -> dict[str, dict[str, float]]:
+    """Creates/s at 16 connections with every list index, then without any but the
+    primary key's (dropped here: the run's last measurement), by target."""
+    creates = [Case("create", t, s, f"{s.url}/api/entities") for t, s in targets.items()]
+    for case in creates:
+        wrk(case.url, 4, 1, True, folder)
+    trim(url, rows)
+    indexed = measure(creates, repeats, seconds, folder, lambda: trim(url, rows))
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        dropped = drop_secondary_indexes(conn)
+    engine.dispose()
+    print(f"bench: dropped {len(dropped)} indexes: {', '.join(dropped)}", flush=True)
+    bare = measure(creates, repeats, seconds, folder, lambda: trim(url, rows))
+    return {
+        case.target: {
+            "with": indexed[("create", case.target)]["rps"],
+            "without": bare[("create", case.target)]["rps"],
+            "errors": indexed[("create", case.target)]["errors"]
+            + bare[("create", case.target)]["errors"],
+        }
+        for case in creates
+    }
+
+
+def database_facts(url: str) -> tuple[str, list[str]]:
+    """The database's name and version, and the secondary indexes of ``entities``."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            version = f"PostgreSQL {conn.scalar(sa.text('SHOW server_version'))}"
+        else:
+            version = f"SQLite {conn.scalar(sa.text('SELECT sqlite_version()'))}"
+        indexes = sorted(secondary_indexes(conn))
+    engine.dispose()
+    return version, indexes
+
+
+def seeded_figures(seeded: Seeded) -> dict[str, float]:
+    """How long seeding took, step by step, for the figures' JSON."""
+    return {
+        "load_s": seeded.load_s,
+        "index_s": seeded.index_s,
+        "analyze_s": seeded.analyze_s,
+        "total_s": seeded.total_s,
+    }
+
+
+def lists_at_scale(rows: int, quick: bool) -> None:
+    """Seed *rows* entities, measure every list case (`bench.scale`) against the
+    service and the baseline, then the indexes' cost on creates; print the
+    table and write it to `SCALE_OUT`."""
+    repeats, seconds = (1, 2) if quick else (3, 4)
+    SCALE_OUT.mkdir(parents=True, exist_ok=True)
+    log = Path("bench/results/servers-scale.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_database(os.environ.get("DATABASE_URL"), Path(tmp), "bench") as url,
+    ):
+        folder = Path(tmp)
+        postgres = url.startswith("postgresql")
+        if postgres:
+            pin_postgres(SERVER_CPU)
+        print(f"bench: seeding {rows:,} entities", flush=True)
+        seeded = seed_rows(url, rows)
+        print(
+            f"bench: seeded in {seeded.total_s:.1f} s (load {seeded.load_s:.1f} s, "
+            f"indexes {seeded.index_s:.1f} s, statistics {seeded.analyze_s:.1f} s)",
+            flush=True,
+        )
+        version, indexes = database_facts(url)
+        common = {
+            "DATABASE_URL": url,
+            "JWT_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": WORKERS,
+        }
+        entity = Server(
+            "entity",
+            service_command(REGISTRY["entity"].package),
+            {**common, "TRUSTED_PROXY_HOPS": "1"},
+        )
+        baseline = Server("baseline", gunicorn("bench.references:baseline()"), dict(common))
+        try:
+            entity.start(log)
+            limit = count_limit(entity)
+            if limit is not None:
+                baseline.env[COUNT_LIMIT_SETTING] = str(limit)
+            baseline.start(log)
+            cases, urls = case_urls(entity, baseline, rows)
+            differ = differing_pages(urls)
+            if differ:
+                print(f"bench: service and baseline pages differ: {differ}", flush=True)
+            measured = [
+                Case(name, target, server, pair[i])
+                for name, pair in urls.items()
+                for i, (target, server) in enumerate((("service", entity), ("baseline", baseline)))
+            ]
+            for case in measured:  # warm up
+                wrk(case.url, 4, 1, False, folder, SCALE_TIMEOUT)
+            print(
+                f"bench: {len(measured)} list cases, {repeats} round(s) of {seconds} s", flush=True
+            )
+            results = measure(measured, repeats, seconds, folder, lambda: None, SCALE_TIMEOUT)
+            writes = write_cost(
+                url, rows, {"service": entity, "baseline": baseline}, repeats, seconds, folder
+            )
+        finally:
+            for server in (entity, baseline):
+                server.stop()
+            if postgres:
+                pin_postgres("0-1")
+    figures: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "database": "postgresql" if postgres else "sqlite",
+        "database_version": version,
+        "indexes": indexes,
+        "rows": rows,
+        "quick": quick,
+        "how": (
+            f"{repeats} round(s) per case, each {seconds} s at 16 connections then "
+            f"{max(1, seconds // 2)} s at one, interleaved; medians over the rounds; "
+            f"count policy followed by the baseline: "
+            f"{'exact up to ' + format(limit, ',') if limit else 'always exact'}"
+        ),
+        "seeded": seeded_figures(seeded),
+        "cases": [vars(case) for case in cases],
+        "differing": differ,
+        "measurements": {f"{e} {t}": v for (e, t), v in results.items()},
+        "writes": writes,
+    }
+    print(scale_table(figures))
+    print(scale_summary(figures))
+    path = SCALE_OUT / f"lists-{figures['database']}-{rows}{'-quick' if quick else ''}.md"
+    path.write_text(scale_markdown(figures))
+    print(f"bench: wrote {path}", flush=True)
+    print(json.dumps(figures, separators=(",", ":")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench", description="Benchmark the services.")
     parser.add_argument("--quick", action="store_true", help="the same measurements, shorter")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        metavar="N",
+        help="measure lists at scale over N seeded entities instead (see bench.scale)",
+    )
     options = parser.parse_args()
-    repeats, seconds = (3, 1) if options.quick else (5, 4)
     if not shutil.which("wrk"):
         print("bench: installing wrk (Debian)", flush=True)
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    if options.rows is None:
+        services_against_references(options.quick)
+    else:
+        lists_at_scale(options.rows, options.quick)
+
+
+def services_against_references(quick: bool) -> None:
+    """The run over `ENTITY_ROWS` entities: every server, every endpoint, the ratios."""
+    repeats, seconds = (3, 1) if quick else (5, 4)
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)
     with (
@@ -509,7 +755,7 @@ def main() -> None:
     figures: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": "postgresql" if postgres else "sqlite",
-        "quick": options.quick,
+        "quick": quick,
         "measurements": {f"{e} {t}": v for (e, t), v in results.items()},
         "ratios": ratios,
         "servers": {
@@ -535,7 +781,7 @@ def main() -> None:
     }
     table = report(figures)
     print(table)
-    stem = f"{figures['database']}{'-quick' if options.quick else ''}"
+    stem = f"{figures['database']}{'-quick' if quick else ''}"
     (out / f"{stem}.md").write_text(
         f"# Benchmark, {figures['database']}, {figures['when']}\n\n{table}\n"
     )
