@@ -28,9 +28,7 @@ Anything else, or a value of the wrong type, is a 400 naming the parameter.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -56,7 +54,7 @@ from .cursor import (
 from .cursor import fingerprint as cursor_fingerprint
 from .decorators import document_errors, query_arguments
 from .errors import parameter_error
-from .fields import INT64_MAX, Integer
+from .fields import Integer
 from .folding import FOLDS, contains_folded, folded_name
 from .interfaces import NO_NUL_PATTERN, BaseInterfaces, Field, camel_case, query_param
 from .response import Page
@@ -133,36 +131,15 @@ def _default_operators(field: fields.Field[Any]) -> tuple[str, ...]:
     return _STRING_OPERATORS
 
 
-_INVALID = object()
-
-
-def _key_value(field: fields.Field[Any], value: Any) -> Any:
-    """A cursor's *value* of a sort key of *field*, or `_INVALID`: only what
-    the database can compare (a made-up cursor can hold anything JSON can)."""
-    if value is None:
-        return None
-    if isinstance(field, fields.DateTime):
-        if not isinstance(value, str):
-            return _INVALID
-        try:
-            moment = dt.datetime.fromisoformat(value)
-            return moment.astimezone(dt.UTC) if moment.tzinfo is not None else _INVALID
-        except (ValueError, OverflowError):  # not a time; before year 1 in UTC
-            return _INVALID
-    if isinstance(value, bool):
-        return value if isinstance(field, fields.Boolean) else _INVALID
-    if isinstance(field, fields.Integer):
-        return value if isinstance(value, int) and abs(value) <= INT64_MAX else _INVALID
-    if isinstance(field, fields.Number):
-        number = isinstance(value, int | float) and math.isfinite(value)
-        return value if number and abs(value) <= INT64_MAX else _INVALID
-    if isinstance(field, fields.Boolean) or not isinstance(value, str):
-        return _INVALID
-    try:
-        value.encode("utf-8")  # no lone surrogate (JSON's "\\ud800")
-    except UnicodeEncodeError:
-        return _INVALID
-    return _INVALID if "\x00" in value else value
+def _parser(field: fields.Field[Any], *, typed: bool = False) -> fields.Field[Any]:
+    """What parses a list's values of *field* (filters', cursors'): the field
+    itself, its validators left out (they are for bodies); integers parsed
+    strictly (64-bit, digits only) whatever Integer field was declared: the
+    database must never see more. *typed*: the values are JSON (a cursor's),
+    so an integer must be a JSON integer, not text or a fraction."""
+    parser = Integer(strict=typed) if isinstance(field, fields.Integer) else copy.copy(field)
+    parser.validators = []
+    return parser
 
 
 class ListQuerySpec:
@@ -194,13 +171,14 @@ class ListQuerySpec:
                     f"{interfaces.__name__}.{name}: unknown operators {sorted(unknown)}"
                 )
             self.operators[camel_case(name)] = ops
-            # The field parses filter values; its validators are for bodies.
-            # Integers are parsed strictly (64-bit, digits only) whatever
-            # Integer field was declared: the database must never see more.
-            parser = Integer() if isinstance(f.field, fields.Integer) else copy.copy(f.field)
-            parser.validators = []
-            self._parsers[camel_case(name)] = parser
+            self._parsers[camel_case(name)] = _parser(f.field)
         self._tiebreak = "id" if "id" in declared else None
+        # A cursor's values, by attribute: those of the sort fields and the tiebreak.
+        self._key_parsers = {
+            name: _parser(f.field, typed=True)
+            for name, f in declared.items()
+            if f.sortable or name == self._tiebreak
+        }
 
     # -- parsing ---------------------------------------------------------------
 
@@ -257,21 +235,21 @@ class ListQuerySpec:
         return number
 
     def _cursor(self, token: str, query: ListQuery) -> Cursor:
-        """The cursor of *token*, bound to *query*; its values parsed as the
-        sort fields' (a time from ISO 8601), or a 400."""
+        """The cursor of *token*, bound to *query*; its values parsed as filter
+        values of the sort fields are (a made-up cursor can hold anything JSON
+        can), or a 400."""
         try:
             found = decode(token, query.fingerprint())
         except CursorError as error:
             raise parameter_error("cursor", str(error)) from None
         if len(found.values) != len(query.sort):
             raise parameter_error("cursor", "Not a cursor of this list query.")
-        declared: Mapping[str, Field] = self.interfaces.fields
         values = []
         for (name, _), value in zip(query.sort, found.values, strict=True):
-            parsed = _key_value(declared[name].field, value)
-            if parsed is _INVALID:
-                raise parameter_error("cursor", "Not a cursor of this list query.")
-            values.append(parsed)
+            try:
+                values.append(None if value is None else self._key_parsers[name].deserialize(value))
+            except ValidationError:
+                raise parameter_error("cursor", "Not a cursor of this list query.") from None
         return Cursor(found.direction, tuple(values))
 
     def _sort(self, value: str) -> tuple[tuple[str, bool], ...]:
