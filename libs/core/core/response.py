@@ -84,17 +84,17 @@ def _page_urls(page_size: int) -> Callable[[str, object], str]:
 def _links(value: Page) -> dict[str, str | None]:
     url = _page_urls(value.page_size)
     if value.keyed:
-        prev = url("cursor", value.prev_cursor) if value.prev_cursor else None
-        next = url("cursor", value.next_cursor) if value.next_cursor else None
+        before = url("cursor", value.prev_cursor) if value.prev_cursor else None
+        after = url("cursor", value.next_cursor) if value.next_cursor else None
     else:
         number = value.page or 1
-        prev = url("page", number - 1) if number > 1 else None
-        next = url("page", number + 1) if number < value.last_page else None
+        before = url("page", number - 1) if number > 1 else None
+        after = url("page", number + 1) if number < value.last_page else None
     return {
         "self": url("page", value.page) if value.page is not None else url("cursor", value.cursor),
         "first": url("page", 1),
-        "prev": prev,
-        "next": next,
+        "prev": before,
+        "next": after,
         "last": url("page", value.last_page) if value.total_exact else None,
     }
 

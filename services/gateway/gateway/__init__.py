@@ -22,7 +22,6 @@ from flask_restx.apidoc import apidoc
 
 from core import NotFound, ServiceUnavailable
 from core.app import add_readiness_check, add_wsgi_middleware
-from core.openapi import to_openapi
 
 from .proxy import Proxy
 from .ratelimit import RateLimit
@@ -74,7 +73,7 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
     @app.get("/openapi.json", endpoint="openapi")
     def merged_openapi() -> Response:
         """The merged document as OpenAPI 3.1 (`core.openapi`)."""
-        return _json(to_openapi(swagger.get()))
+        return _json(swagger.openapi())
 
     def upstreams_ready() -> dict[str, str]:
         states = check_upstreams(client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))

@@ -11,7 +11,8 @@ front. Missing services are named in the description and in
 ``x-unavailable-services``.
 
 `SwaggerCache` fetches the documents and keeps the merged one for a few
-seconds, so the docs UI costs the upstreams little.
+seconds, so the docs UI costs the upstreams little; its OpenAPI 3.1 version
+is converted once per merge.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+
+from core.openapi import to_openapi
 
 from .upstreams import Upstream
 
@@ -149,6 +152,7 @@ class SwaggerCache:
         self._lock = threading.Lock()
         self._merged: dict[str, Any] | None = None
         self._expires = 0.0
+        self._converted: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def _fetch(self, upstream: Upstream) -> dict[str, Any] | None:
         try:
@@ -165,3 +169,11 @@ class SwaggerCache:
                 self._merged = merge_swagger(documents, self.upstreams)
                 self._expires = time.monotonic() + self.ttl
             return self._merged
+
+    def openapi(self) -> dict[str, Any]:
+        """The merged document as OpenAPI 3.1 (`core.openapi`), converted once per merge."""
+        merged = self.get()
+        with self._lock:
+            if self._converted is None or self._converted[0] is not merged:
+                self._converted = (merged, to_openapi(merged))
+            return self._converted[1]
