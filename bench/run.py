@@ -15,7 +15,7 @@ markdown and a PNG chart, and prints one line of JSON last.
 
 ``--rows N`` measures lists at scale instead (`bench.scale`): N entities
 seeded fast (`bench.seeding`), only the entity service and the baseline
-started, nine list queries each measured at one connection (p50, p99) and
+started, ten list queries each measured at one connection (p50, p99) and
 at 16 (req/s, CPU per request), then creates with and without the list
 indexes; the table goes to stdout and to ``docs/benchmarks/lists-<database>-<N>.md``.
 """
@@ -45,7 +45,7 @@ import sqlalchemy as sa
 
 import migrate
 from bench.references import COUNT_LIMIT_SETTING, entities
-from bench.scale import COUNT_THRESHOLD, DEEP_PAGE, PAGE_SIZE, ListCase, list_cases, machine
+from bench.scale import DEEP_PAGE, PAGE_SIZE, ListCase, list_cases, machine
 from bench.scale import markdown as scale_markdown
 from bench.scale import summary as scale_summary
 from bench.scale import table as scale_table
@@ -54,6 +54,7 @@ from core import serve
 from core.auth import mint_token
 from core.database import scratch_database
 from core.process import free_port, service_command
+from core.query import COUNT_EXACT_UP_TO
 from core.registry import read
 from deployables import deployables
 
@@ -420,13 +421,6 @@ def newest_tenth(entity: Server, rows: int) -> str:
     return urllib.parse.quote(created, safe="")
 
 
-def count_limit(entity: Server) -> int | None:
-    """The service's count policy, as the baseline is to follow it: `COUNT_THRESHOLD`
-    when its lists say whether a total is exact (``meta.totalExact``), else None."""
-    meta = get_json(f"{entity.url}/api/entities?pageSize=1")["meta"]
-    return COUNT_THRESHOLD if "totalExact" in meta else None
-
-
 def deep_page_urls(entity: Server, baseline: Server, case: ListCase) -> tuple[str, str]:
     """The URLs of the deep-page case: the service's ``links.next`` of the page
     *case* asks for, and the baseline's same next page, by keyset (``after``)
@@ -555,12 +549,14 @@ def lists_at_scale(rows: int, quick: bool) -> None:
             service_command(REGISTRY["entity"].package),
             {**common, "TRUSTED_PROXY_HOPS": "1"},
         )
-        baseline = Server("baseline", gunicorn("bench.references:baseline()"), dict(common))
+        # The baseline counts as the service does (`core.query.count`).
+        baseline = Server(
+            "baseline",
+            gunicorn("bench.references:baseline()"),
+            {**common, COUNT_LIMIT_SETTING: str(COUNT_EXACT_UP_TO)},
+        )
         try:
             entity.start(log)
-            limit = count_limit(entity)
-            if limit is not None:
-                baseline.env[COUNT_LIMIT_SETTING] = str(limit)
             baseline.start(log)
             cases, urls = case_urls(entity, baseline, rows)
             differ = differing_pages(urls)
@@ -597,7 +593,7 @@ def lists_at_scale(rows: int, quick: bool) -> None:
             f"{repeats} round(s) per case, each {seconds} s at 16 connections then "
             f"{max(1, seconds // 2)} s at one, interleaved; medians over the rounds; "
             f"count policy followed by the baseline: "
-            f"{'exact up to ' + format(limit, ',') if limit else 'always exact'}"
+            f"exact up to {COUNT_EXACT_UP_TO:,}"
         ),
         "seeded": seeded_figures(seeded),
         "cases": [vars(case) for case in cases],

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import migrate
 from bench.references import baseline, entities
 from bench.run import _ms, geomean, parse_wrk
-from bench.scale import DEEP_PAGE, list_cases, markdown
+from bench.scale import DEEP_PAGE, list_cases, markdown, summary, table
 from bench.seeding import PURPOSES, name_of, row, secondary_indexes, seed_rows
 from core.auth import mint_token
 from core.database import scratch_database
@@ -181,9 +181,12 @@ def test_baseline_keyset_page_is_the_next_page(baseline_client: Any) -> None:
 
 def test_list_cases_ask_for_the_page_halfway_down() -> None:
     cases = {c.name: c for c in list_cases(1_000_000, "T")}
-    assert len(cases) == 9
+    assert len(cases) == 10
     assert cases[DEEP_PAGE].query == "sort=-createdAt&page=25000"
     assert "filter[createdAt][gte]=T" in cases["range"].query
+    assert "sort=" not in cases["range"].query
+    by_time = cases["range, by createdAt"].query
+    assert "filter[createdAt][gte]=T" in by_time and "sort=-createdAt" in by_time
 
 
 def test_markdown_says_which_cases_meet_the_target() -> None:
@@ -213,3 +216,20 @@ def test_markdown_says_which_cases_meet_the_target() -> None:
     assert "| service | 300 | 400 | 0.75 |" in page
     assert "seeded in 13.0 s" in page
     assert "meets the target in 0 of 1 cases; misses: contains (60 ms)." in page
+
+
+def test_a_case_where_no_request_finished_is_a_miss() -> None:
+    finished = {"rps": 5.0, "p50_1c_ms": 40.0, "p99_1c_ms": 45.0, "cpu_ms": 1.0, "errors": 0.0}
+    figures = {
+        "cases": [{"name": "search"}, {"name": "contains"}, {"name": "equality"}],
+        "measurements": {
+            "search service": {**finished, "p50_1c_ms": 0.0, "p99_1c_ms": 0.0},
+            "contains service": {**finished, "p50_1c_ms": 61.0},
+            "equality service": {**finished, "p50_1c_ms": 50.0},
+        },
+    }
+    assert summary(figures) == (
+        "The service meets the target in 1 of 3 cases; misses: search (none finished), "
+        "contains (61 ms)."
+    )
+    assert "| search | service | none finished | - |" in table(figures)

@@ -345,3 +345,17 @@ def test_a_cursor_page_starts_in_the_sort_fields_index(
     page = plans(db, client, following, disabled)[-1]
     assert f"Index Scan Backward using {index}" in page or f"Index Scan using {index}" in page
     assert "Index Cond:" in page and bound in page.split("Index Cond:")[1], page
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_time_range_sorted_by_its_field_is_one_range_of_its_index(
+    client: FlaskClient, db: SQLAlchemy, listed: list[int]
+) -> None:
+    # The way to ask for the newest rows since a time (the bench's "range, by
+    # createdAt"): the page is read from the createdAt index, from the range's
+    # end, whatever the table's size. In the default order (id) the primary
+    # key is walked instead, and the rows of the range may lie at its far end.
+    url = f"{PATH}?filter[createdAt][gte]=2026-01-01T00:00:00Z&sort=-createdAt"
+    page = plans(db, client, url, ("enable_seqscan", "enable_bitmapscan", "enable_sort"))[-1]
+    assert "Index Scan Backward using ix_entities_created_at" in page, page
+    assert "created_at >=" in page.split("Index Cond:")[1], page
