@@ -1,8 +1,20 @@
+import base64
 import datetime as dt
 
 import pytest
 
-from core.cursor import AFTER, BEFORE, FROM, UP_TO, Cursor, CursorError, decode, encode, fingerprint
+from core.cursor import (
+    AFTER,
+    BEFORE,
+    FROM,
+    UP_TO,
+    Cursor,
+    CursorError,
+    _digest,
+    decode,
+    encode,
+    fingerprint,
+)
 
 BOUND = fingerprint((("name", False), ("id", False)), [], ())
 
@@ -45,3 +57,59 @@ def test_fingerprints_tell_values_and_times_apart() -> None:
 def test_a_too_long_token_is_refused_before_it_is_read() -> None:
     with pytest.raises(CursorError, match="too long"):
         decode("A" * 2049, BOUND)
+
+
+def test_a_token_of_the_longest_length_is_read() -> None:
+    # 2,048 characters is not too long: it is refused only for its digest.
+    with pytest.raises(CursorError, match="another sort, filter or search"):
+        decode("A" * 2048, BOUND)
+
+
+def test_a_changed_payload_is_refused() -> None:
+    token = encode(Cursor(AFTER, ("a", 1)), BOUND)
+    payload, _, digest = token.partition(".")
+    other = encode(Cursor(AFTER, ("b", 1)), BOUND).partition(".")[0]
+    assert other != payload
+    for changed in (f"{other}.{digest}", f"{payload}.{digest[:-1]}", payload, f"{payload}."):
+        with pytest.raises(CursorError, match="another sort, filter or search"):
+            decode(changed, BOUND)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not base64 !",  # not base64url
+        b"\xff\xfe",  # not UTF-8
+        b"[after",  # not JSON
+        b'["sideways", [1]]',  # no such direction
+        b'["after", 1]',  # values not a list
+        b'"after"',  # not a pair
+        b'["after", [1], 2]',  # more than a pair
+    ],
+)
+def test_a_payload_with_a_forged_digest_is_refused(payload: bytes) -> None:
+    # The digest guards integrity, not secrecy (its key is in the code): what
+    # is forged on purpose must still be a cursor.
+    encoded = (
+        payload if payload == b"not base64 !" else base64.urlsafe_b64encode(payload).rstrip(b"=")
+    )
+    token = f"{encoded.decode()}.{_digest(encoded, BOUND)}"
+    with pytest.raises(CursorError, match=r"^Not a cursor of this list query\.$"):
+        decode(token, BOUND)
+
+
+def test_a_time_in_another_zone_is_held_in_utc() -> None:
+    at = dt.datetime(2026, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    token = encode(Cursor(AFTER, (at, 3)), BOUND)
+    assert decode(token, BOUND).values == ("2026-01-02T03:04:05+00:00", 3)
+
+
+def test_fingerprints_of_dates_and_other_values() -> None:
+    day = dt.date(2026, 1, 2)
+    assert fingerprint([("a", "eq", day)]) == fingerprint([("a", "eq", "2026-01-02")])
+    assert fingerprint([("a", "eq", day)]) != fingerprint([("a", "eq", dt.date(2026, 1, 3))])
+    # A time and its same instant in another zone bind the same cursor.
+    utc = dt.datetime(2026, 1, 2, 3, tzinfo=dt.UTC)
+    plus_two = utc.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    assert fingerprint([("a", "gte", utc)]) == fingerprint([("a", "gte", plus_two)])
+    assert len(fingerprint("x")) == 16
