@@ -129,23 +129,171 @@ def test_the_source_is_left_as_it_was() -> None:
     assert repr(source) == before
 
 
+def test_every_construct_converts_to_exactly_its_openapi_3_1_form() -> None:
+    # The whole result, not its parts: a key dropped, renamed or added shows.
+    source = {
+        "swagger": "2.0",
+        "info": {"title": "T", "version": "1"},
+        "host": "api.example.com",
+        "tags": [{"name": "things"}],
+        "security": [{"Basic": []}],
+        "x-logo": "logo.png",
+        "X-Not-Ours": 1,
+        "paths": {
+            "/things": {
+                "summary": "Things",
+                "description": "All of them",
+                "x-owner": "team",
+                "parameters": [
+                    {"in": "body", "name": "shared", "schema": {"type": "object"}},
+                    {"in": "query", "name": "q", "type": "string", "description": "A term", "required": True},
+                ],
+                "post": {
+                    "consumes": ["application/merge-patch+json"],
+                    "produces": ["application/json"],
+                    "schemes": ["https"],
+                    "operationId": "make",
+                    "parameters": [
+                        {"in": "body", "name": "payload", "description": "The thing", "schema": {"type": "object"}},
+                        {"in": "query", "name": "tags", "type": "array", "items": {"type": "string"},
+                         "collectionFormat": "multi", "x-order": 2, "x-example": ["a"]},
+                    ],
+                    "responses": {
+                        "100": {"schema": {"type": "object"}},
+                        "302": {"description": "Found", "schema": {"type": "object"},
+                                "headers": {"Location": {"type": "string"}}},
+                        "400": {"description": "Bad", "schema": {"type": "object"}},
+                    },
+                },
+                "get": {"responses": {"200": {"description": "OK"}}},
+                "delete": {},
+            }
+        },
+        "definitions": {
+            "Map": {"type": "object", "additionalProperties": {"type": "string", "x-nullable": True}},
+            "Both": {"allOf": [{"type": "object", "x-nullable": True}], "x-nullable": False},
+        },
+        "securityDefinitions": {
+            "Basic": {"type": "basic", "description": "A password"},
+            "Key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+        },
+    }  # fmt: skip
+    assert to_openapi(source) == {
+        "openapi": "3.1.0",
+        "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.com/"}],
+        "tags": [{"name": "things"}],
+        "security": [{"Basic": []}],
+        "x-logo": "logo.png",
+        "paths": {
+            "/things": {
+                "summary": "Things",
+                "description": "All of them",
+                "x-owner": "team",
+                "parameters": [
+                    {"name": "q", "in": "query", "description": "A term", "required": True,
+                     "schema": {"type": "string"}},
+                ],
+                "post": {
+                    "operationId": "make",
+                    "parameters": [
+                        {"name": "tags", "in": "query", "style": "form", "explode": True,
+                         "schema": {"type": "array", "items": {"type": "string"}},
+                         "example": ["a"], "x-order": 2},
+                    ],
+                    "requestBody": {
+                        "required": False,
+                        "description": "The thing",
+                        "content": {"application/merge-patch+json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "100": {"description": "", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "302": {"description": "Found",
+                                "content": {"application/json": {"schema": {"type": "object"}}},
+                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "400": {"description": "Bad",
+                                "content": {"application/problem+json": {"schema": {"type": "object"}}}},
+                    },
+                },
+                # A body declared for the path is every operation's (Swagger 2.0).
+                "get": {
+                    "requestBody": {
+                        "required": False,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {"200": {"description": "OK"}},
+                },
+                "delete": {
+                    "requestBody": {
+                        "required": False,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {},
+                },
+            }
+        },
+        "components": {
+            "schemas": {
+                "Map": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+                "Both": {"allOf": [{"type": ["object", "null"]}]},
+            },
+            "securitySchemes": {
+                "Basic": {"type": "http", "scheme": "basic", "description": "A password"},
+                "Key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            },
+        },
+    }  # fmt: skip
+
+
+def test_a_bare_document_gets_the_defaults() -> None:
+    bare = {"swagger": "2.0", "info": {"title": "T", "version": "1"}}
+    assert to_openapi(bare) == {
+        "openapi": "3.1.0",
+        "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "/"}],
+        "paths": {},
+    }
+
+
 @pytest.mark.parametrize(
-    "change",
+    ("change", "message"),
     [
-        lambda d: d.update(swagger="3.0"),
-        lambda d: d["paths"]["/things/{id}"]["patch"]["parameters"].append(
-            {"in": "formData", "name": "f", "type": "string"}
+        (lambda d: d.update(swagger="3.0"), "not a Swagger 2.0 document"),
+        (
+            lambda d: d["paths"]["/things/{id}"]["patch"]["parameters"].append(
+                {"in": "formData", "name": "f", "type": "string"}
+            ),
+            "parameter 'f' in 'formData'",
         ),
-        lambda d: d["paths"]["/things/{id}"]["patch"]["parameters"].append(
-            {"in": "query", "name": "p", "type": "array", "items": {}, "collectionFormat": "tsv"}
+        (
+            lambda d: d["paths"]["/things/{id}"]["patch"]["parameters"].append(
+                {
+                    "in": "query",
+                    "name": "p",
+                    "type": "array",
+                    "items": {},
+                    "collectionFormat": "tsv",
+                }
+            ),
+            "parameter 'p': collectionFormat 'tsv'",
         ),
-        lambda d: d["securityDefinitions"].update(o={"type": "oauth2", "flow": "implicit"}),
-        lambda d: d["paths"]["/things/{id}"].update({"$ref": "#/elsewhere"}),
+        (
+            lambda d: d["securityDefinitions"].update(
+                k={"type": "apiKey", "in": "query", "name": "k"}
+            ),
+            "security scheme of type 'apiKey'",
+        ),
+        (
+            lambda d: d["securityDefinitions"].update(o={"type": "oauth2", "flow": "implicit"}),
+            "security scheme of type 'oauth2'",
+        ),
+        (lambda d: d["paths"]["/things/{id}"].update({"$ref": "#/x"}), "path item field '$ref'"),
     ],
-    ids=["not-2.0", "form-data", "tsv", "oauth2", "path-item-ref"],
+    ids=["not-2.0", "form-data", "tsv", "query-key", "oauth2", "path-item-ref"],
 )
-def test_what_it_does_not_know_is_an_error_not_a_loss(change: Any) -> None:
+def test_what_it_does_not_know_is_named_in_its_error(change: Any, message: str) -> None:
     document = swagger()
     change(document)
-    with pytest.raises(OpenApiError):
+    with pytest.raises(OpenApiError) as raised:
         to_openapi(document)
+    assert str(raised.value) == message

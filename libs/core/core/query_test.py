@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import fields
 from werkzeug.datastructures import MultiDict
@@ -17,6 +18,7 @@ from core.query import (
     Filter,
     ListQuery,
     ListQuerySpec,
+    conditions,
     paginate,
 )
 
@@ -60,33 +62,112 @@ def test_parses_everything_into_plain_values() -> None:
     )
 
 
+SORTABLE = "sortable fields: createdAt, id, title."
+
+
 @pytest.mark.parametrize(
-    ("args", "parameter"),
+    ("args", "parameter", "detail"),
     [
-        ({"pageSize": "51"}, "pageSize"),
-        ({"page": "0"}, "page"),
-        ({"page": "99999999999"}, "page"),
-        ({"sort": "bodyText"}, "sort"),
-        ({"sort": "-"}, "sort"),
-        ({"filter[bodyText]": "x"}, "filter[bodyText]"),
-        ({"filter[title][ne]": "x"}, "filter[title][ne]"),
-        ({"filter[id][in]": ",".join(["1"] * 101)}, "filter[id][in]"),
-        ({"filter[id]": "1.0"}, "filter[id]"),
-        ({"filter[createdAt]": "0001-01-01T00:00:00+01:00"}, "filter[createdAt]"),
-        ({"search": "x" * 257}, "search"),
-        ({"filter": "x"}, "filter"),
-        ({"filter[id][eq][x]": "1"}, "filter[id][eq][x]"),
+        ({"pageSize": "51"}, "pageSize", "Must be between 1 and 50."),
+        ({"pageSize": "1.5"}, "pageSize", "Not a valid integer."),
+        ({"page": "0"}, "page", "Must be between 1 and 1000000000."),
+        ({"page": "99999999999"}, "page", "Must be between 1 and 1000000000."),
+        ({"page": "x"}, "page", "Not a valid integer."),
+        ({"sort": "bodyText"}, "sort", f"Cannot sort by 'bodyText'; {SORTABLE}"),
+        ({"sort": "-"}, "sort", f"Cannot sort by ''; {SORTABLE}"),
+        (
+            {"filter[bodyText]": "x"},
+            "filter[bodyText]",
+            "Cannot filter by 'bodyText'; filterable fields: createdAt, id, title.",
+        ),
+        (
+            {"filter[title][ne]": "x"},
+            "filter[title][ne]",
+            "Unknown operator 'ne' for 'title'; use one of: eq, contains.",
+        ),
+        ({"filter[id][in]": ",".join(["1"] * 101)}, "filter[id][in]", "At most 100 values."),
+        ({"filter[id][in]": "1,x"}, "filter[id][in]", "Not a valid integer."),
+        ({"filter[id]": "1.0"}, "filter[id]", "Not a valid integer."),
+        (
+            {"filter[createdAt]": "0001-01-01T00:00:00+01:00"},
+            "filter[createdAt]",
+            "Not a valid datetime.",
+        ),
+        ({"search": "x" * 257}, "search", "At most 256 characters."),
+        ({"count": "all"}, "count", "Must be one of: estimated, exact, planned."),
+        ({"cursor": "x", "page": "2"}, "cursor", "Give page or cursor, not both."),
+        (
+            {"cursor": "x"},
+            "cursor",
+            "Not a cursor of this list query: changed, or from another sort, filter or search.",
+        ),
+        ({"filter": "x"}, "filter", "Unknown parameter."),
+        ({"filter[id][eq][x]": "1"}, "filter[id][eq][x]", "Unknown parameter."),
+        ({"bogus": "1"}, "bogus", "Unknown parameter."),
     ],
 )
-def test_rejects_naming_the_parameter(args: dict[str, str], parameter: str) -> None:
+def test_rejects_naming_the_parameter_and_why(
+    args: dict[str, str], parameter: str, detail: str
+) -> None:
     with pytest.raises(BadRequest) as info:
         parse(**args)
-    assert info.value.errors[0]["parameter"] == parameter
+    assert info.value.errors == [{"parameter": parameter, "detail": detail}]
+    assert info.value.detail == f"Query parameter '{parameter}': {detail}"
 
 
-def test_repeated_parameters_are_rejected() -> None:
-    with pytest.raises(BadRequest):
-        spec.parse(MultiDict([("page", "1"), ("page", "2")]))
+@pytest.mark.parametrize(
+    ("pairs", "parameter", "detail"),
+    [
+        ([("page", "1"), ("page", "2")], "page", "Given more than once."),
+        (
+            [("filter[title]", "a"), ("filter[title][eq]", "b")],
+            "filter[title][eq]",
+            "Given more than once (with and without [eq]).",
+        ),
+    ],
+)
+def test_repeated_parameters_are_rejected(
+    pairs: list[tuple[str, str]], parameter: str, detail: str
+) -> None:
+    with pytest.raises(BadRequest) as info:
+        spec.parse(MultiDict(pairs))
+    assert info.value.errors == [{"parameter": parameter, "detail": detail}]
+
+
+def test_equality_filters_of_two_fields_and_two_operators_of_one_go_together() -> None:
+    query = spec.parse(
+        MultiDict([("filter[title]", "a"), ("filter[id]", "1"), ("filter[id][ne]", "2")])
+    )
+    assert query.filters == (
+        Filter("title", "eq", "a"),
+        Filter("id", "eq", 1),
+        Filter("id", "ne", 2),
+    )
+
+
+def test_a_sort_that_names_id_needs_no_tiebreak() -> None:
+    assert parse(sort="-id").sort == (("id", True),)
+    assert parse(sort="title,-id").sort == (("title", False), ("id", True))
+
+
+def test_the_count_policy_is_parsed() -> None:
+    assert parse().count == "estimated"
+    assert parse(count="exact").count == "exact"
+    assert parse(count="planned").count == "planned"
+
+
+def test_a_list_without_search_or_filters_says_so() -> None:
+    class Plain(BaseInterfaces):
+        id = Field(fields.Integer(dump_only=True), "Identifier", sortable=True)
+
+    plain = ListQuerySpec(Plain)
+    for args, parameter, detail in [
+        ({"search": "x"}, "search", "This list cannot be searched."),
+        ({"filter[id]": "1"}, "filter[id]", "Cannot filter by 'id'; filterable fields: ."),
+    ]:
+        with pytest.raises(BadRequest) as info:
+            plain.parse(MultiDict(args))
+        assert info.value.errors == [{"parameter": parameter, "detail": detail}]
 
 
 def test_unknown_operators_in_a_declaration_fail_at_once() -> None:
@@ -139,6 +220,26 @@ def test_paginate_counts_and_pages_in_the_database(db: SQLAlchemy) -> None:
     assert titles(**{"filter[title][contains]": "%"}) == (["50% off"], 1)
     assert titles(**{"filter[title][contains]": "_"}) == ([], 0)
     assert titles(**{"filter[title]": "Red hen"}) == (["Red hen"], 1)
+    # Each ordered operator at the same bound: the third row's id.
+    first, _, third, _ = sorted(n.id for n in db.session.scalars(sa.select(Note)))
+    assert titles(**{"filter[id][lt]": str(third)}) == (["red fox", "Red hen"], 2)
+    assert titles(**{"filter[id][lte]": str(third)}) == (["red fox", "Red hen", "blue fox"], 3)
+    assert titles(**{"filter[id][gt]": str(third)}) == (["50% off"], 1)
+    assert titles(**{"filter[id][gte]": str(third)}) == (["blue fox", "50% off"], 2)
+    assert titles(**{"filter[id][ne]": str(third)}) == (["red fox", "Red hen", "50% off"], 3)
+    assert titles(**{"filter[id][in]": f"{third},{first}"}) == (["red fox", "blue fox"], 2)
+
+
+def test_a_model_without_the_fold_a_query_needs_is_named() -> None:
+    # `core.crud.check_model` refuses such a model when it is defined; a
+    # model used without it still gets a clear error, not an AttributeError.
+    class Bare:
+        pass
+
+    with pytest.raises(
+        TypeError, match=r"^Bare has no title_folded column \(core\.folding\.folded\)$"
+    ):
+        conditions(Bare, parse(**{"filter[title][contains]": "x"}))
 
 
 def ids(count: int) -> str:

@@ -359,3 +359,26 @@ def test_a_time_range_sorted_by_its_field_is_one_range_of_its_index(
     page = plans(db, client, url, ("enable_seqscan", "enable_bitmapscan", "enable_sort"))[-1]
     assert "Index Scan Backward using ix_entities_created_at" in page, page
     assert "created_at >=" in page.split("Index Cond:")[1], page
+
+
+def test_the_first_page_has_no_previous_one(client: FlaskClient, listed: list[int]) -> None:
+    first = client.get(f"{PATH}?pageSize=5").get_json()["links"]
+    assert first["prev"] is None and first["next"] is not None
+    second = client.get(f"{PATH}?pageSize=5&page=2").get_json()["links"]
+    assert second["prev"] is not None
+    assert ids_of(client.get(second["prev"]).get_json()) == listed[:5]
+
+
+def test_a_page_reads_one_row_more_than_it_shows(
+    client: FlaskClient, db: SQLAlchemy, listed: list[int]
+) -> None:
+    # One more row says whether a next page exists, without reading further.
+    with statements(db.engine) as seen:
+        assert ids_of(client.get(f"{PATH}?pageSize=5").get_json()) == listed[:5]
+    pages = [
+        (sql, params) for sql, params in seen if "LIMIT" in sql.upper() and "OFFSET" in sql.upper()
+    ]
+    assert len(pages) == 1
+    sql, params = pages[0]
+    values = list(params.values()) if isinstance(params, dict) else list(params)
+    assert values[-2:] == [6, 0], (sql, params)
