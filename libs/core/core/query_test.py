@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from core import BadRequest, BaseInterfaces, Field
 from core.conftest import Note, NoteInterfaces
+from core.cursor import AFTER, BEFORE, Cursor, encode
 from core.query import (
     MAX_IN_VALUES,
     MAX_PAGE,
@@ -289,3 +290,13 @@ def test_the_limits_are_the_documented_ones() -> None:
     assert params["search"]["maxLength"] == MAX_SEARCH_LENGTH
     assert params["page"]["maximum"] == MAX_PAGE
     assert params["pageSize"]["minimum"] == 1 and params["pageSize"]["maximum"] == 50
+
+
+def test_a_cursor_keeps_its_empty_values_whatever_the_field_allows() -> None:
+    # A sorted column may hold NULL though its body field refuses null (title
+    # does): the page after such a row is read from a cursor holding None.
+    query = parse(sort="-title")
+    token = encode(Cursor(BEFORE, (None, 7)), query.fingerprint())
+    assert parse(sort="-title", cursor=token).cursor == Cursor(BEFORE, (None, 7))
+    typed = encode(Cursor(AFTER, ("Hi", 7)), query.fingerprint())
+    assert parse(sort="-title", cursor=typed).cursor == Cursor(AFTER, ("Hi", 7))

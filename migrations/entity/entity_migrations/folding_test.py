@@ -46,7 +46,22 @@ def test_0002_folds_every_row_and_keeps_the_ids(engine: sa.Engine, database_url:
     with engine.begin() as conn:
         conn.execute(entities.insert(), [row(i) for i in range(1, ROWS + 1)])
         conn.execute(entities.delete().where(entities.c.id == ROWS))  # the last id, gone
-    command.upgrade(config, "0002")
+        # The first batch's rows rewritten: PostgreSQL stores their new
+        # versions after the others, so a read in storage order is not in id order.
+        conn.execute(entities.update().where(entities.c.id <= BACKFILL_BATCH).values(version=2))
+    reads: list[str] = []
+
+    def count_reads(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "entities.id >" in statement:
+            reads.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", count_reads)
+    try:
+        command.upgrade(config, "0002")
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", count_reads)
+    # A batch at a time, in id order: two full batches, then none left.
+    assert len(reads) == 3 and all("ORDER BY entities.id" in r for r in reads)
     with engine.connect() as conn:
         stored = conn.execute(sa.select(folded).order_by(folded.c.id)).all()
     assert len(stored) == ROWS - 1
