@@ -136,6 +136,11 @@ def test_a_container_answers_healthz_soon_after_run_as_a_non_root_user(run: Run,
     assert "__pycache__" in listing.stdout
     assert podman("exec", container.name, "ls", "/app/pex").returncode == 0
     assert "PEX_ROOT" not in podman("exec", container.name, "env").stdout
+    # The docs UI ships in the image, its page and files; flask-restx's copy does not.
+    assert httpx.get(f"{container.url}/", timeout=5).status_code == 200
+    assert httpx.get(f"{container.url}/docs/swagger-ui-bundle.js", timeout=5).status_code == 200
+    old_ui = podman("exec", container.name, "find", "/app", "-path", "*/flask_restx/static")
+    assert old_ui.returncode == 0 and old_ui.stdout.strip() == ""
 
 
 def test_a_service_in_prod_refuses_to_start_without_its_secrets(run: Run) -> None:

@@ -1,7 +1,8 @@
 """The gateway's docs in a real browser (headless Chromium, driven by Playwright).
 
-The page must list the operations of every service, and "Try it out" must
-work through the gateway: a query (GET /api/math/sum) and a body (POST
+The page offers both merged documents, OpenAPI 3.1 first and Swagger 2.0;
+under each it must list the operations of every service, and "Try it out"
+must work through the gateway: a query (GET /api/math/sum) and a body (POST
 /api/entities). A screenshot is saved to ``$SCREENSHOT_DIR`` (or a temporary
 folder). Needs Debian's ``chromium`` (``.ci/run`` installs it); without it
 the test is skipped, unless ``REQUIRE_BROWSER=1`` makes that a failure.
@@ -42,12 +43,27 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def page(chromium: str, stack: str) -> Iterator[Page]:
+DOCUMENTS = {"OpenAPI 3.1": "OAS 3.1", "Swagger 2.0": "OAS 2.0"}
+"""The documents the page offers, by name, and the version the UI shows for each."""
+# What the user types in "Authorize": the token alone for OpenAPI 3.1's
+# http/bearer scheme (the UI adds "Bearer "), the whole header value for
+# Swagger 2.0's apiKey.
+CREDENTIALS = {"OAS 3.1": "{token}", "OAS 2.0": "Bearer {token}"}
+
+
+@pytest.fixture(scope="module", params=list(DOCUMENTS))
+def page(chromium: str, stack: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The docs page showing one document (the first is shown at first)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.goto(f"{stack}/")
+        page.wait_for_selector(".opblock")
+        picker = page.locator(".topbar select")
+        assert picker.locator("option").all_inner_texts() == list(DOCUMENTS)
+        if request.param != picker.input_value():
+            picker.select_option(label=request.param)
+        expect(page.locator(".info .version-stamp")).to_have_text(DOCUMENTS[request.param])
         page.wait_for_selector(".opblock")
         yield page
         browser.close()
@@ -86,7 +102,8 @@ def test_authorize_then_try_it_out_with_a_body_through_the_gateway(page: Page) -
     token = mint_token(SECRET, "browser", "entity:read entity:write")
     page.locator("button.authorize").first.click()
     dialog = page.locator(".modal-ux")
-    dialog.locator("input").first.fill(f"Bearer {token}")
+    version = page.locator(".info .version-stamp").inner_text()
+    dialog.locator("input").first.fill(CREDENTIALS[version].format(token=token))
     dialog.locator("button.authorize").click()
     dialog.locator("button.btn-done").click()
     block = operation(page, "post", "/api/entities")
@@ -101,6 +118,6 @@ def test_authorize_then_try_it_out_with_a_body_through_the_gateway(page: Page) -
     expect(body).to_contain_text('"ownerId": "browser"')
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
-    shot = folder / "gateway-docs.png"
+    shot = folder / f"gateway-docs-{version.replace(' ', '-')}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

@@ -69,7 +69,7 @@ def test_unknown_paths_are_404_problems(source: str) -> None:
 
 @pytest.mark.parametrize("source", ["http-v2", "rest-v1"])
 def test_docs_assets_go_base64(source: str) -> None:
-    response = handler(event_like(sample(source), "GET", "/swaggerui/favicon-32x32.png"), None)
+    response = handler(event_like(sample(source), "GET", "/docs/favicon-32x32.png"), None)
     assert response["statusCode"] == 200
     assert response["isBase64Encoded"] is True
     assert base64.b64decode(response["body"]).startswith(b"\x89PNG")

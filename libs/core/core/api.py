@@ -7,6 +7,8 @@
   a ``default`` problem response, so each error a client can meet is documented.
 - Beside the Swagger 2.0 document at ``/swagger``, its OpenAPI 3.1 version
   (`core.openapi`) at ``/openapi.json``.
+- The docs UI at ``/`` is Swagger UI 5 over both (`core.docs`), in place of
+  flask-restx's own, which cannot render OpenAPI 3.1.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flask_restx import Api, Namespace
 from flask_restx import fields as rx
 from flask_restx.model import Model
 
+from .docs import DOCUMENTS, add_docs_ui
 from .errors import PROBLEM_MIMETYPE, problem_response
 from .openapi import to_openapi
 from .response import JSON_MIMETYPE, ApiResponse
@@ -66,7 +69,12 @@ class ApiFlask(Api):
     def _register_specs(self, app_or_blueprint: Any) -> None:
         super()._register_specs(app_or_blueprint)
         if self._add_specs:
-            app_or_blueprint.add_url_rule("/openapi.json", "openapi", self._openapi_view)
+            app_or_blueprint.add_url_rule(DOCUMENTS["OpenAPI 3.1"], "openapi", self._openapi_view)
+            if self._doc:
+                self.documentation(add_docs_ui(app_or_blueprint, self.title))
+
+    def _register_apidoc(self, app: Any) -> None:
+        """Not flask-restx's Swagger UI files: the docs UI is `core.docs`."""
 
     def _openapi_view(self) -> Response:
         """The OpenAPI 3.1 document (made once, from the swagger one)."""

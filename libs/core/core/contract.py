@@ -19,10 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import CheckFunction
 
+from . import docs
+
 __all__ = ["DOCUMENTS", "MODES", "check_contract"]
 
-DOCUMENTS = ["/swagger", "/openapi.json"]
-"""A service's two documents (`core.openapi`): parametrize over these too."""
+DOCUMENTS = list(docs.DOCUMENTS.values())
+"""A service's two documents (`core.docs`): parametrize over these too."""
 
 MODES = list(GenerationMode)
 """Positive (valid) and negative (invalid) requests: parametrize over these."""

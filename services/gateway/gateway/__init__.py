@@ -1,7 +1,7 @@
 """The gateway's routes: docs, merged swagger, health, readiness, and the proxy.
 
-``/`` is Swagger UI (flask-restx's own assets) over ``/swagger``, the merged
-document; ``/healthz`` is the gateway itself and ``/readyz`` asks every
+``/`` is the docs UI (`core.docs`) over the merged documents, ``/openapi.json``
+(OpenAPI 3.1) and ``/swagger`` (Swagger 2.0); ``/healthz`` is the gateway itself and ``/readyz`` asks every
 upstream's ``/readyz``. A path under an upstream's prefix goes to that
 upstream, through a per-client rate limit (`gateway.ratelimit`), by
 `gateway.proxy`, in front of these routes; any other path is a 404.
@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import orjson
-from flask import Flask, Response, render_template, request
-from flask_restx.apidoc import apidoc
+from flask import Flask, Response, request
 
 from core import NotFound, ServiceUnavailable
 from core.app import add_readiness_check, add_wsgi_middleware
+from core.docs import DOCUMENTS, add_docs_ui
 
 from .proxy import Proxy
 from .ratelimit import RateLimit
@@ -58,19 +58,14 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         client, upstreams, ttl=float(config["GATEWAY_SWAGGER_TTL"]), timeout=connect_timeout
     )
     app.extensions["gateway"] = {"proxy": proxy, "routes": table, "swagger": swagger}
-    app.register_blueprint(apidoc)  # Swagger UI's static files, served locally
+    app.add_url_rule("/", "index", add_docs_ui(app, "API gateway"))
 
-    @app.get("/", endpoint="docs")
-    def docs() -> str:
-        """Swagger UI over the merged document."""
-        return render_template("swagger-ui.html", title="API gateway", specs_url="/swagger")
-
-    @app.get("/swagger", endpoint="swagger")
+    @app.get(DOCUMENTS["Swagger 2.0"], endpoint="swagger")
     def merged_swagger() -> Response:
         """Every upstream's operations in one Swagger 2.0 document."""
         return _json(swagger.get())
 
-    @app.get("/openapi.json", endpoint="openapi")
+    @app.get(DOCUMENTS["OpenAPI 3.1"], endpoint="openapi")
     def merged_openapi() -> Response:
         """The merged document as OpenAPI 3.1 (`core.openapi`)."""
         return _json(swagger.openapi())

@@ -1,5 +1,6 @@
 """The gateway's own routes: health, readiness, docs, merged swagger, rate limits."""
 
+import json
 import os
 import re
 import uuid
@@ -78,14 +79,19 @@ def test_the_merged_document_is_served_as_openapi_3_1_too() -> None:
     assert document["openapi"] == "3.1.0" and list(document["paths"]) == ["/api/entities"]
 
 
-def test_docs_are_swagger_ui_over_the_merged_document() -> None:
+def test_docs_are_swagger_ui_5_over_both_merged_documents() -> None:
     client = make().test_client()
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'url: "/swagger"' in html
+    assert "<title>API gateway</title>" in html
+    urls = re.search(r'"urls": (\[.*?\])', html)
+    assert urls and json.loads(urls[1]) == [
+        {"name": "OpenAPI 3.1", "url": "/openapi.json"},
+        {"name": "Swagger 2.0", "url": "/swagger"},
+    ]
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert assets and all(a.startswith("/swaggerui/") for a in assets)
+    assert assets and all(a.startswith("/docs/") for a in assets)
     assert all(client.get(a).status_code == 200 for a in assets)
 
 
@@ -109,7 +115,7 @@ def test_a_malformed_route_table_stops_the_start() -> None:
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": []}})
 
 
-@pytest.mark.parametrize("prefix", ["/swagger", "/swaggerui/static", "/readyz"])
+@pytest.mark.parametrize("prefix", ["/swagger", "/openapi.json", "/docs", "/readyz"])
 def test_a_prefix_over_the_gateways_own_routes_stops_the_start(prefix: str) -> None:
     with pytest.raises(ValueError, match=f"{prefix} covers the gateway's /"):
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": [prefix]}})

@@ -43,4 +43,4 @@ def test_health_swagger_and_docs_over_http(server: str) -> None:
     assert json.loads(get(f"{server}/swagger")[2])["swagger"] == "2.0"
     status, _, page = get(f"{server}/")
     assert status == 200 and b"swagger-ui" in page
-    assert get(f"{server}/swaggerui/swagger-ui-bundle.js")[0] == 200
+    assert get(f"{server}/docs/swagger-ui-bundle.js")[0] == 200
