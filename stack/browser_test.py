@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core.auth import mint_token
-from stack.conftest import SECRET
+from stack.conftest import APP_ORIGIN, SECRET
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # No background traffic: this machine reaches nothing outside.
@@ -51,22 +52,28 @@ DOCUMENTS = {"OpenAPI 3.1": "OAS 3.1", "Swagger 2.0": "OAS 2.0"}
 CREDENTIALS = {"OAS 3.1": "{token}", "OAS 2.0": "Bearer {token}"}
 
 
-@pytest.fixture(scope="module", params=list(DOCUMENTS))
-def page(chromium: str, stack: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """The docs page showing one document (the first is shown at first)."""
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.goto(f"{stack}/")
-        page.wait_for_selector(".opblock")
-        picker = page.locator(".topbar select")
-        assert picker.locator("option").all_inner_texts() == list(DOCUMENTS)
-        if request.param != picker.input_value():
-            picker.select_option(label=request.param)
-        expect(page.locator(".info .version-stamp")).to_have_text(DOCUMENTS[request.param])
-        page.wait_for_selector(".opblock")
-        yield page
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module", params=list(DOCUMENTS))
+def page(browser: Browser, stack: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The docs page showing one document (the first is shown at first)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{stack}/")
+    page.wait_for_selector(".opblock")
+    picker = page.locator(".topbar select")
+    assert picker.locator("option").all_inner_texts() == list(DOCUMENTS)
+    if request.param != picker.input_value():
+        picker.select_option(label=request.param)
+    expect(page.locator(".info .version-stamp")).to_have_text(DOCUMENTS[request.param])
+    page.wait_for_selector(".opblock")
+    yield page
+    page.close()
 
 
 def operation(page: Page, method: str, path: str) -> Any:
@@ -121,3 +128,67 @@ def test_authorize_then_try_it_out_with_a_body_through_the_gateway(page: Page) -
     shot = folder / f"gateway-docs-{version.replace(' ', '-')}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+# A web app of its own origin, the one the gateway allows, and another; the
+# browser loads each page from the test, then calls the gateway as any page would.
+OTHER_ORIGIN = "http://localhost:5174"
+CALLS = """async ([api, token, name]) => {
+  const auth = {"Authorization": "Bearer " + token};
+  try {
+    const made = await fetch(api + "/api/entities", {
+      method: "POST",
+      headers: {...auth, "Content-Type": "application/json", "Idempotency-Key": name},
+      body: JSON.stringify({name}),
+    });
+    const location = made.headers.get("Location");
+    const changed = await fetch(location, {
+      method: "PATCH",
+      headers: {...auth, "Content-Type": "application/json", "If-Match": made.headers.get("ETag")},
+      body: JSON.stringify({purpose: "cross-origin"}),
+    });
+    return {
+      made: made.status, location, requestId: made.headers.get("X-Request-ID"),
+      changed: changed.status, purpose: (await changed.json()).data.purpose,
+    };
+  } catch (error) {
+    return {error: String(error)};
+  }
+}"""
+
+
+def page_of(browser: Browser, origin: str) -> Page:
+    """A page of *origin*, played by the test. The gateway here is on this
+    machine's loopback, which Chromium lets a page reach only with the user's
+    leave (Local Network Access): given, as for an API on any other host."""
+    context = browser.new_context()
+    context.grant_permissions(["local-network-access"])
+    page = context.new_page()
+    page.route(
+        f"{origin}/",
+        lambda route: route.fulfill(
+            content_type="text/html", body="<!doctype html><title>app</title>"
+        ),
+    )
+    page.goto(f"{origin}/")
+    # Playwright answers CORS preflights itself while it intercepts requests:
+    # no more interception, so the gateway's own preflight answers count.
+    page.unroute_all()
+    return page
+
+
+def test_a_page_of_another_origin_calls_the_api_through_the_gateway(
+    browser: Browser, stack: str
+) -> None:
+    token = mint_token(SECRET, "browser", "entity:read entity:write")
+    allowed = page_of(browser, APP_ORIGIN).evaluate(CALLS, [stack, token, "Cross origin"])
+    refused = page_of(browser, OTHER_ORIGIN).evaluate(CALLS, [stack, token, "Refused"])
+    assert allowed.get("error") is None, allowed
+    assert allowed["made"] == 201 and allowed["location"].startswith(f"{stack}/api/entities/")
+    assert allowed["requestId"] and allowed["changed"] == 200
+    assert allowed["purpose"] == "cross-origin"
+    # The other origin's POST never left the browser: its preflight got no grant.
+    assert "Failed to fetch" in refused["error"]
+    headers = {"Authorization": f"Bearer {token}"}
+    found = httpx.get(f"{stack}/api/entities", params={"filter[name]": "Refused"}, headers=headers)
+    assert found.status_code == 200 and found.json()["data"] == []

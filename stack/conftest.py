@@ -2,7 +2,8 @@
 
 With ``STACK_URL`` set, the tests run against that gateway instead (the
 containers under Compose, in CI), whose services must verify tokens with
-``STACK_JWT_SECRET``.
+``STACK_JWT_SECRET`` and whose gateway must allow the web origin `APP_ORIGIN`
+(``CORS_ORIGINS``).
 """
 
 import os
@@ -23,6 +24,9 @@ from stack import run as stack_run
 
 # The stack hands JWT_SECRET to every service: tokens minted with it work.
 SECRET = os.environ.get("STACK_JWT_SECRET") or "stack-test-secret-" + "x" * 32
+APP_ORIGIN = "http://localhost:5173"
+"""The one web origin the stack's gateway lets call it: a web app's dev server
+(the browser test plays its page; nothing listens there)."""
 
 
 def gateway_url(output: IO[bytes], process: subprocess.Popen[bytes], timeout: float) -> str:
@@ -55,6 +59,7 @@ def stack(database_url: str) -> Iterator[str]:
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
         "JWT_SECRET": SECRET,
+        "CORS_ORIGINS": APP_ORIGIN,
     }
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(

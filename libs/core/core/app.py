@@ -3,15 +3,16 @@
 A service's factory names itself and its routes; `build_app` does the rest.
 `base_app` is everything but the API, in this order: configuration
 (`core.config`), JSON logs and request ids (`core.log`), trusted proxy
-headers, the allowed hosts (`core.hosts`: checked on the host the proxy fix
+headers, CORS (`core.cors`: outside everything, the proxy fix and every
+middleware added later), the allowed hosts (`core.hosts`: checked on the host the proxy fix
 leaves, the one links are built from), the database extension if the
 service has one, ``/healthz`` (the process answers) and ``/readyz`` (it can
 serve: every readiness check passes;
 the database's is built in, services add theirs with `add_readiness_check`),
 and the problem+json error handler for everything outside the API's own
 routes.
-`build_app` adds the `ApiFlask`, with Swagger UI at ``/`` and the swagger JSON
-at ``/swagger``, and the service's routes. Nothing is built at import time,
+`build_app` adds the `ApiFlask`, with the docs UI at ``/`` (`core.docs`) over
+``/swagger`` and ``/openapi.json``, and the service's routes. Nothing is built at import time,
 and what a service does not use is not imported: the gateway, say, has no
 database, no API of its own and no tokens to verify.
 """
@@ -28,6 +29,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import configure
+from .cors import Cors
 from .errors import ServiceUnavailable, problem_response
 from .hosts import init_allowed_hosts
 from .log import init_logging, init_request_id
@@ -59,17 +61,21 @@ def add_readiness_check(app: Flask, check: ReadinessCheck) -> None:
     app.extensions.setdefault("readiness_checks", []).append(check)
 
 
+_SHELL = (Cors, ProxyFix)
+"""The middlewares that stay outside every other (`base_app` puts them there)."""
+
+
 def add_wsgi_middleware(app: Flask, wrap: Callable[[WSGIApplication], WSGIApplication]) -> None:
     """Put ``wrap(<the app's routes>)`` in front of *app*'s routes.
 
-    It goes behind the trusted-proxy fix, so it sees the client's own address
-    and scheme as the routes do.
+    It goes behind CORS and the trusted-proxy fix: it sees the client's own
+    address and scheme as the routes do, and its answers get CORS headers.
     """
-    outer = app.wsgi_app
-    if isinstance(outer, ProxyFix):
-        outer.app = wrap(outer.app)
-    else:
-        app.wsgi_app = wrap(outer)  # type: ignore[method-assign, assignment]
+    holder: Any = app
+    slot = "wsgi_app"
+    while isinstance(getattr(holder, slot), _SHELL):
+        holder, slot = getattr(holder, slot), "app"
+    setattr(holder, slot, wrap(getattr(holder, slot)))
 
 
 def _database_ready(db: SQLAlchemy) -> ReadinessCheck:
@@ -128,6 +134,10 @@ def base_app(
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    if app.config["CORS_ORIGINS"]:
+        app.wsgi_app = Cors(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["CORS_ORIGINS"], app.config["CORS_MAX_AGE"]
         )
     init_request_id(app)
     init_allowed_hosts(app)  # after the request id: its problem carries it

@@ -6,6 +6,8 @@ The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
 - ``SECRET_KEY``, ``LOG_LEVEL``, ``MAX_CONTENT_LENGTH``, ``TRUSTED_PROXY_HOPS``;
 - ``ALLOWED_HOSTS``: the hosts clients may name, comma separated (see
   `core.hosts`; unset: any host);
+- ``CORS_ORIGINS``, ``CORS_MAX_AGE``: the web origins that may call the app
+  from a browser (see `core.cors`; unset: none, but any in ``dev``);
 - ``JWT_SECRET``, ``JWT_PUBLIC_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``,
   ``JWT_ISSUER``, ``JWT_LEEWAY`` (see `core.auth`);
 - ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
@@ -29,6 +31,7 @@ from typing import Any
 
 from flask import Flask
 
+from .cors import parse_origins
 from .hosts import parse_allowed_hosts
 
 __all__ = [
@@ -56,20 +59,22 @@ _DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies over 1 MiB -> 413
     "RESTX_MASK_SWAGGER": False,  # no X-Fields header in the docs
     "RESTX_ERROR_404_HELP": False,
-    "SWAGGER_UI_DOC_EXPANSION": "list",  # the docs open with every operation listed
     "SQLALCHEMY_ENGINE_OPTIONS": DEFAULT_ENGINE_OPTIONS,
     # X-Forwarded-* headers are trusted from this many proxies in front (the
     # gateway is one); 0 trusts none.
     "TRUSTED_PROXY_HOPS": 0,
     # The hosts a request may name (core.hosts); None: any, as in dev and test.
     "ALLOWED_HOSTS": None,
+    # The web origins that may call from a browser (core.cors); None: none.
+    "CORS_ORIGINS": None,
+    "CORS_MAX_AGE": 600,  # seconds a browser may keep a preflight's answer
 }
 
 # Outside prod, tokens are checked with a known dev secret (see core.auth).
 _DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-prod"
 
 ENVIRONMENTS: dict[str, dict[str, Any]] = {
-    "dev": {"JWT_SECRET": _DEV_JWT_SECRET},
+    "dev": {"JWT_SECRET": _DEV_JWT_SECRET, "CORS_ORIGINS": "*"},
     "test": {"TESTING": True, "LOG_LEVEL": "WARNING", "JWT_SECRET": _DEV_JWT_SECRET},
     "prod": {},
 }
@@ -80,6 +85,8 @@ _VARIABLES = {
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXY_HOPS": "TRUSTED_PROXY_HOPS",
     "ALLOWED_HOSTS": "ALLOWED_HOSTS",
+    "CORS_ORIGINS": "CORS_ORIGINS",
+    "CORS_MAX_AGE": "CORS_MAX_AGE",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "JWT_SECRET": "JWT_SECRET",
     "JWT_PUBLIC_KEY": "JWT_PUBLIC_KEY",
@@ -88,7 +95,7 @@ _VARIABLES = {
     "JWT_ISSUER": "JWT_ISSUER",
     "JWT_LEEWAY": "JWT_LEEWAY",
 }
-_INTEGERS = ("MAX_CONTENT_LENGTH", "TRUSTED_PROXY_HOPS")
+_INTEGERS = ("MAX_CONTENT_LENGTH", "TRUSTED_PROXY_HOPS", "CORS_MAX_AGE")
 
 
 def configure(
@@ -134,6 +141,7 @@ def configure(
     app.config.update(overrides or {})
     try:
         app.config["ALLOWED_HOSTS"] = parse_allowed_hosts(app.config["ALLOWED_HOSTS"])
+        app.config["CORS_ORIGINS"] = parse_origins(app.config["CORS_ORIGINS"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if env == "prod":
