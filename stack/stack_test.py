@@ -103,7 +103,8 @@ def test_the_stack_serves_sum_swagger_docs_and_errors(stack: str) -> None:
     assert missing.headers["content-type"] == "application/problem+json"
     invalid = call(stack, "POST", "/api/entities", {"name": 1})
     assert invalid.status_code == 422
-    every = {d.name: "ready" for d in read(deployables()).services}
+    names = [d.name for d in read(deployables()).services]
+    every = {**{name: "ready" for name in names}, "circuits": dict.fromkeys(names, "closed")}
     assert call(stack, "GET", "/readyz").json() == {"data": every}
 
 

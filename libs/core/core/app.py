@@ -51,9 +51,9 @@ __all__ = [
 ]
 
 RegisterRoutes = Callable[["ApiFlask", Flask], None]
-ReadinessCheck = Callable[[], Mapping[str, str]]
-"""Returns what it found ready (``{"database": "ready"}``); raises
-`ServiceUnavailable` naming what is not."""
+ReadinessCheck = Callable[[], Mapping[str, Any]]
+"""Returns what it found ready (``{"database": "ready"}``), as JSON values;
+raises `ServiceUnavailable` naming what is not."""
 
 
 def add_readiness_check(app: Flask, check: ReadinessCheck) -> None:
@@ -161,7 +161,7 @@ def base_app(
     @app.get("/readyz")
     def readyz() -> Response:
         """Readiness: 200 when every check passes; 503 naming what is not ready."""
-        found: dict[str, str] = {}
+        found: dict[str, Any] = {}
         for check in app.extensions["readiness_checks"]:
             found.update(check())
         return ApiResponse(found).to_response()

@@ -23,6 +23,7 @@ from core import NotFound, ServiceUnavailable
 from core.app import add_readiness_check, add_wsgi_middleware
 from core.docs import DOCUMENTS, add_docs_ui
 
+from .breaker import CLOSED
 from .proxy import Proxy
 from .ratelimit import RateLimit
 from .readiness import check_upstreams
@@ -52,6 +53,8 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         RateLimit(config["RATELIMIT_DEFAULT"], config["RATELIMIT_STORAGE_URI"]),
         connect_timeout=connect_timeout,
         read_timeout=float(config["GATEWAY_READ_TIMEOUT"]),
+        breaker_failures=int(config["GATEWAY_BREAKER_FAILURES"]),
+        breaker_cooldown=float(config["GATEWAY_BREAKER_COOLDOWN"]),
     )
     add_wsgi_middleware(app, proxy.wrap)
     swagger = SwaggerCache(
@@ -70,12 +73,17 @@ def init_gateway(app: Flask, *, transport: Any = None) -> None:
         """The merged document as OpenAPI 3.1 (`core.openapi`)."""
         return _json(swagger.openapi())
 
-    def upstreams_ready() -> dict[str, str]:
+    def upstreams_ready() -> dict[str, Any]:
         states = check_upstreams(client, upstreams, float(config["GATEWAY_READY_TIMEOUT"]))
-        down = [name for name, ok in states.items() if not ok]
+        circuits = {name: breaker.state for name, breaker in proxy.breakers.items()}
+        down = [
+            name if circuits[name] == CLOSED else f"{name} (circuit {circuits[name]})"
+            for name, ok in states.items()
+            if not ok
+        ]
         if down:
             raise ServiceUnavailable(f"Not ready: {', '.join(down)}.")
-        return {name: "ready" for name in states}
+        return {**{name: "ready" for name in states}, "circuits": circuits}
 
     add_readiness_check(app, upstreams_ready)  # the gateway is ready when they are
 

@@ -19,7 +19,9 @@ upstream is a parked greenlet, not a held thread.
 - Bodies are bounded by ``MAX_CONTENT_LENGTH`` (413 beyond); answers stream
   back as they come.
 - Connect and read timeouts are bounded: refused or reset -> 502, timed out
-  -> 504, as problem documents. Nothing is retried but what HTTP allows: a
+  -> 504, as problem documents. A circuit breaker per upstream
+  (`gateway.breaker`) answers 503 with ``Retry-After`` at once, sending
+  nothing, while that upstream rests after failing again and again. Nothing is retried but what HTTP allows: a
   GET, HEAD, OPTIONS, PUT or DELETE whose pooled connection turns out closed
   is sent again on a fresh one (RFC 9110, 9.2.2); a POST or PATCH never is.
 - ``Location`` and ``Link`` pointing at the upstream are rewritten to the
@@ -44,12 +46,13 @@ from geventhttpclient.header import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_host, get_path_info
 
-from core import ApiException, BadGateway, BadRequest, GatewayTimeout
+from core import ApiException, BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable
 from core.body import read_wsgi_body
 from core.errors import problem_response
 from core.hosts import check_host
 from core.log import REQUEST_ID_HEADER, log_access, request_id_for
 
+from .breaker import Breaker
 from .ratelimit import RateLimit
 from .upstreams import RouteTable, Upstream
 
@@ -177,11 +180,19 @@ class Proxy:
         *,
         connect_timeout: float,
         read_timeout: float,
+        breaker_failures: int = 5,
+        breaker_cooldown: float = 3.0,
         max_connections: int = 1000,
     ) -> None:
         self.app = app
         self.routes = routes
         self.rate_limit = rate_limit
+        self.breakers = {
+            upstream.name: Breaker(
+                upstream.name, failures=breaker_failures, cooldown=breaker_cooldown
+            )
+            for upstream in routes.upstreams
+        }
         self.clients = {
             upstream.name: HTTPClient.from_url(
                 upstream.url,
@@ -234,16 +245,33 @@ class Proxy:
         headers = Headers()
         for name, value in forward_headers(environ, request_id):
             headers.add(name, value)
+        breaker = self.breakers[upstream.name]
+        wait = breaker.admit()
+        if wait is not None:
+            raise ServiceUnavailable(
+                f"The {upstream.name} service is failing; it is not called for now.",
+                headers={"Retry-After": str(wait)},
+            )
+        ok: bool | None = False
         try:
-            return self.clients[upstream.name].request(
+            answer = self.clients[upstream.name].request(
                 environ["REQUEST_METHOD"], target, body=body, headers=headers
             )
+            # A 503 with Retry-After is the service answering for itself that
+            # something it needs is down (its database, a service it calls).
+            ok = answer.status_code < 500 or (
+                answer.status_code == 503 and answer.get("Retry-After") is not None
+            )
+            return answer
         except ValueError:  # refused by the client before sending: no valid HTTP
+            ok = None
             raise BadRequest("The request cannot be forwarded as HTTP.") from None
         except TimeoutError:
             raise GatewayTimeout(f"The {upstream.name} service did not answer in time.") from None
         except (OSError, HTTPException):
             raise BadGateway(f"The {upstream.name} service could not be reached.") from None
+        finally:
+            breaker.record(ok)
 
     def _answer_headers(
         self, answer: HTTPSocketPoolResponse, upstream: Upstream, environ: WSGIEnvironment

@@ -5,7 +5,8 @@ Settings (each also read from the environment variable of the same name):
 ``MATH_URL``, ...; default: the service on this machine at its registry
 port), routed at the registry's prefixes; ``GATEWAY_UPSTREAMS`` (the whole
 route table instead, see `gateway.upstreams`), timeouts in seconds,
-``GATEWAY_SWAGGER_TTL``, ``RATELIMIT_DEFAULT`` (``limits`` syntax: ``600/minute``) and
+``GATEWAY_SWAGGER_TTL``, ``GATEWAY_BREAKER_FAILURES`` and ``GATEWAY_BREAKER_COOLDOWN``
+(`gateway.breaker`), ``RATELIMIT_DEFAULT`` (``limits`` syntax: ``600/minute``) and
 ``RATELIMIT_STORAGE_URI`` (``memory://`` or ``redis://host:6379``).
 """
 
@@ -29,6 +30,11 @@ DEFAULTS: dict[str, Any] = {
     "GATEWAY_READ_TIMEOUT": 10.0,
     "GATEWAY_READY_TIMEOUT": 1.0,
     "GATEWAY_SWAGGER_TTL": 10.0,
+    # The circuit breaker of each upstream (gateway.breaker): failures in a
+    # row that open it, and seconds it stays open before a probe (short: a
+    # service that is back is called again within that).
+    "GATEWAY_BREAKER_FAILURES": 5,
+    "GATEWAY_BREAKER_COOLDOWN": 3.0,
     "RATELIMIT_DEFAULT": "6000/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
 }

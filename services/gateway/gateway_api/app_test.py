@@ -49,7 +49,12 @@ def test_healthz_is_the_gateway_itself() -> None:
 def test_readyz_when_every_upstream_answers() -> None:
     response = make().test_client().get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"data": {name: "ready" for name in NAMES}}
+    assert response.get_json() == {
+        "data": {
+            **{name: "ready" for name in NAMES},
+            "circuits": {name: "closed" for name in NAMES},
+        }
+    }
     assert {"entity", "math", "note"} <= set(NAMES)
 
 
