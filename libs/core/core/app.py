@@ -4,7 +4,7 @@ A service's factory names itself and its routes; `build_app` does the rest.
 `base_app` is everything but the API, in this order: configuration
 (`core.config`), JSON logs and request ids (`core.log`), trusted proxy
 headers, CORS (`core.cors`: outside everything, the proxy fix and every
-middleware added later), the allowed hosts (`core.hosts`: checked on the host the proxy fix
+middleware added later), metrics (`core.metrics`), the allowed hosts (`core.hosts`: checked on the host the proxy fix
 leaves, the one links are built from), the database extension if the
 service has one, ``/healthz`` (the process answers) and ``/readyz`` (it can
 serve: every readiness check passes;
@@ -33,6 +33,7 @@ from .cors import Cors
 from .errors import ServiceUnavailable, problem_response
 from .hosts import init_allowed_hosts
 from .log import init_logging, init_request_id
+from .metrics import init_metrics
 from .response import ApiResponse
 
 if TYPE_CHECKING:
@@ -140,16 +141,19 @@ def base_app(
             app.wsgi_app, app.config["CORS_ORIGINS"], app.config["CORS_MAX_AGE"]
         )
     init_request_id(app)
+    init_metrics(app)  # before the host check: a refused request is counted too
     init_allowed_hosts(app)  # after the request id: its problem carries it
     app.extensions["readiness_checks"] = []
     if db is not None:
         from .database import engine_options, watch_connections
+        from .metrics import watch_pool
 
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
             str(app.config.get("SQLALCHEMY_DATABASE_URI") or ""),
             app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         )
         watch_connections()
+        watch_pool()
         db.init_app(app)
         add_readiness_check(app, _database_ready(db))
 

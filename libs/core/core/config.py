@@ -8,6 +8,8 @@ The environment is ``dev`` (the default), ``test`` or ``prod``, chosen by the
   `core.hosts`; unset: any host);
 - ``CORS_ORIGINS``, ``CORS_MAX_AGE``: the web origins that may call the app
   from a browser (see `core.cors`; unset: none, but any in ``dev``);
+- ``METRICS_ALLOWED_FROM``: the networks that may read ``/metrics`` (see
+  `core.metrics`; unset: loopback and the private networks);
 - ``JWT_SECRET``, ``JWT_PUBLIC_KEY``, ``JWT_JWKS_URL``, ``JWT_AUDIENCE``,
   ``JWT_ISSUER``, ``JWT_LEEWAY`` (see `core.auth`);
 - ``DATABASE_URL`` -> ``SQLALCHEMY_DATABASE_URI``;
@@ -33,6 +35,7 @@ from flask import Flask
 
 from .cors import parse_origins
 from .hosts import parse_allowed_hosts
+from .metrics import DEFAULT_ALLOWED_FROM
 
 __all__ = [
     "DEFAULT_ENGINE_OPTIONS",
@@ -68,6 +71,8 @@ _DEFAULTS: dict[str, Any] = {
     # The web origins that may call from a browser (core.cors); None: none.
     "CORS_ORIGINS": None,
     "CORS_MAX_AGE": 600,  # seconds a browser may keep a preflight's answer
+    # Who may read /metrics (core.metrics): loopback and the private networks.
+    "METRICS_ALLOWED_FROM": DEFAULT_ALLOWED_FROM,
 }
 
 # Outside prod, tokens are checked with a known dev secret (see core.auth).
@@ -87,6 +92,7 @@ _VARIABLES = {
     "ALLOWED_HOSTS": "ALLOWED_HOSTS",
     "CORS_ORIGINS": "CORS_ORIGINS",
     "CORS_MAX_AGE": "CORS_MAX_AGE",
+    "METRICS_ALLOWED_FROM": "METRICS_ALLOWED_FROM",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "JWT_SECRET": "JWT_SECRET",
     "JWT_PUBLIC_KEY": "JWT_PUBLIC_KEY",

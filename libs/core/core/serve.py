@@ -10,8 +10,10 @@ keep-alive works and a slow request does not block the others; the app loaded
 once in the master before the workers fork (they share its pages and start
 at once; nothing in it may connect anywhere at import); no control socket
 (one per machine, shared by every master); no gunicorn access log, since the
-app writes JSON access records itself. The open-file limit is raised to its
-hard limit, and a worker class's own ``default_connections``
+app writes JSON access records itself; a directory of its own for the
+workers' metrics (`core.metrics`), in ``PROMETHEUS_MULTIPROC_DIR`` (given, it
+is emptied first; else made, and removed at the end). The open-file limit is
+raised to its hard limit, and a worker class's own ``default_connections``
 (`core.gevent_worker.PyWSGIWorker`: 10,000) becomes ``worker_connections``,
 within that limit.
 """
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.wsgiapp import WSGIApplication
@@ -59,6 +64,7 @@ def serve(
     ``gateway_api.main``).
     """
     open_files = _raise_open_files()
+    metrics_hooks = _metrics_directory()
     bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else f"127.0.0.1:{port}"
     defaults = {
         "bind": [bind],
@@ -69,6 +75,7 @@ def serve(
         "control_socket_disable": True,
         "accesslog": None,
         "graceful_timeout": 10,
+        **metrics_hooks,
     }
     connections = getattr(worker_class, "default_connections", None)
     if connections:
@@ -88,3 +95,30 @@ def _raise_open_files() -> int:
         except (ValueError, OSError):
             pass
     return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def _metrics_directory() -> dict[str, Any]:
+    """Point prometheus-client at an empty directory for this server's
+    processes, before the app (and prometheus-client) is loaded; return the
+    gunicorn hooks that forget a dead worker's gauges and remove a directory
+    made here."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):  # a previous run's
+            stale.unlink()
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+    def on_exit(server: Any) -> None:
+        if not given:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return {"child_exit": child_exit, "on_exit": on_exit}

@@ -213,14 +213,19 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
 
 @contextlib.contextmanager
 def running_server(
-    package: str, *, env: Mapping[str, str] | None = None, timeout: float = 30
+    package: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    args: tuple[str, ...] = ("--workers", "1"),
+    timeout: float = 30,
 ) -> Iterator[str]:
-    """Run *package*'s serve main (gunicorn, one worker) on a free port; yield its URL.
+    """Run *package*'s serve main (gunicorn, one worker unless *args*, its
+    arguments, say otherwise) on a free port; yield its URL.
 
     On exit the master must stop cleanly on SIGTERM; the test fails otherwise.
     """
     with tempfile.TemporaryFile() as output:
-        started = start_service(package, env=env, args=("--workers", "1"), output=output)
+        started = start_service(package, env=env, args=args, output=output)
         process, url = started.process, started.url
         try:
             wait_until_healthy(url, process, timeout)
@@ -294,10 +299,11 @@ UPDATE_DOCUMENTS = "UPDATE_DOCUMENTS"
 the repository's root (``UPDATE_DOCUMENTS=$PWD ./pants test ::``)."""
 
 
-# Routes of an app that no API document lists: health, the documents
-# themselves, the docs UI and its static files.
+# Routes of an app that no API document lists: health, metrics, the
+# documents themselves, the docs UI (its page; its files are the "docs."
+# blueprint's) and static files.
 UNDOCUMENTED_ENDPOINTS = frozenset(
-    {"healthz", "readyz", "specs", "openapi", "doc", "root", "static"}
+    {"healthz", "readyz", "metrics", "specs", "openapi", "doc", "root", "static"}
 )
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -319,7 +325,7 @@ def assert_openapi(client: FlaskClient) -> None:
     assert openapi.get_json() == to_openapi(swagger.get_json())
     routes: dict[str, set[str]] = {}
     for rule in client.application.url_map.iter_rules():
-        if rule.endpoint in UNDOCUMENTED_ENDPOINTS or rule.endpoint.startswith("restx_doc."):
+        if rule.endpoint in UNDOCUMENTED_ENDPOINTS or rule.endpoint.startswith("docs."):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = {m.lower() for m in rule.methods or ()} - {"head", "options"}

@@ -26,6 +26,12 @@ upstream is a parked greenlet, not a held thread.
   is sent again on a fresh one (RFC 9110, 9.2.2); a POST or PATCH never is.
 - ``Location`` and ``Link`` pointing at the upstream are rewritten to the
   gateway's own URL.
+- Metrics (`core.metrics`), per upstream: ``gateway_upstream_request_duration_seconds``
+  (to the answer's head; by method and status, the gateway's own problems
+  included), ``gateway_upstream_errors_total`` (by error: ``unreachable``,
+  ``timeout``, ``server_error``, ``circuit_open``) and ``gateway_circuit_state``
+  (0 closed, 1 half open, 2 open; each worker's, as of its last request there,
+  the highest shown).
 - The host the client names, which ``X-Forwarded-Host`` and those rewritten
   URLs carry, must be one of ``ALLOWED_HOSTS``: else a 400, by the same check
   as the gateway's own routes (`core.hosts`).
@@ -43,6 +49,7 @@ from urllib.parse import quote
 from flask import Flask, g
 from geventhttpclient import HTTPClient
 from geventhttpclient.header import Headers
+from prometheus_client import Counter, Gauge, Histogram
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_host, get_path_info
 
@@ -52,7 +59,7 @@ from core.errors import problem_response
 from core.hosts import check_host
 from core.log import REQUEST_ID_HEADER, log_access, request_id_for
 
-from .breaker import Breaker
+from .breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from .ratelimit import RateLimit
 from .upstreams import RouteTable, Upstream
 
@@ -88,6 +95,24 @@ _REWRITTEN = frozenset({"location", "link", "content-location"})
 _BLOCK = 64 * 1024
 # WSGI carries these two without the HTTP_ prefix.
 _UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+
+UPSTREAM_SECONDS = Histogram(
+    "gateway_upstream_request_duration_seconds",
+    "Proxied requests, by upstream, method and status, to the answer's head.",
+    ["upstream", "method", "status"],
+)
+UPSTREAM_ERRORS = Counter(
+    "gateway_upstream_errors_total",
+    "Proxied requests an upstream failed: unreachable, timeout, server_error, circuit_open.",
+    ["upstream", "error"],
+)
+CIRCUIT_STATE = Gauge(
+    "gateway_circuit_state",
+    "Each upstream's circuit breaker: 0 closed, 1 half open, 2 open.",
+    ["upstream"],
+    multiprocess_mode="livemax",
+)
+_CIRCUIT_VALUES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
 
 def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -228,6 +253,9 @@ class Proxy:
             body = _Body(answer)
         headers.append((REQUEST_ID_HEADER, request_id))
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
+        UPSTREAM_SECONDS.labels(upstream.name, environ["REQUEST_METHOD"], str(status)).observe(
+            time.perf_counter() - started
+        )
         log_access(
             environ["REQUEST_METHOD"],
             get_path_info(environ),
@@ -248,6 +276,7 @@ class Proxy:
         breaker = self.breakers[upstream.name]
         wait = breaker.admit()
         if wait is not None:
+            UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
             raise ServiceUnavailable(
                 f"The {upstream.name} service is failing; it is not called for now.",
                 headers={"Retry-After": str(wait)},
@@ -262,16 +291,21 @@ class Proxy:
             ok = answer.status_code < 500 or (
                 answer.status_code == 503 and answer.get("Retry-After") is not None
             )
+            if not ok:
+                UPSTREAM_ERRORS.labels(upstream.name, "server_error").inc()
             return answer
         except ValueError:  # refused by the client before sending: no valid HTTP
             ok = None
             raise BadRequest("The request cannot be forwarded as HTTP.") from None
         except TimeoutError:
+            UPSTREAM_ERRORS.labels(upstream.name, "timeout").inc()
             raise GatewayTimeout(f"The {upstream.name} service did not answer in time.") from None
         except (OSError, HTTPException):
+            UPSTREAM_ERRORS.labels(upstream.name, "unreachable").inc()
             raise BadGateway(f"The {upstream.name} service could not be reached.") from None
         finally:
             breaker.record(ok)
+            CIRCUIT_STATE.labels(upstream.name).set(_CIRCUIT_VALUES[breaker.state])
 
     def _answer_headers(
         self, answer: HTTPSocketPoolResponse, upstream: Upstream, environ: WSGIEnvironment

@@ -120,7 +120,7 @@ def test_a_malformed_route_table_stops_the_start() -> None:
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": []}})
 
 
-@pytest.mark.parametrize("prefix", ["/swagger", "/openapi.json", "/docs", "/readyz"])
+@pytest.mark.parametrize("prefix", ["/swagger", "/openapi.json", "/docs", "/readyz", "/metrics"])
 def test_a_prefix_over_the_gateways_own_routes_stops_the_start(prefix: str) -> None:
     with pytest.raises(ValueError, match=f"{prefix} covers the gateway's /"):
         make(GATEWAY_UPSTREAMS={"x": {"url": "http://x", "prefixes": [prefix]}})
@@ -170,3 +170,13 @@ def test_counts_in_redis_are_shared_by_every_worker(redis_url: str, upstream: Up
     ]
     assert statuses == [200, 200, 200, 429]
     assert len(upstream.requests) == 3
+
+
+def test_metrics_are_for_the_private_networks_not_the_public() -> None:
+    # Behind the ingress (one trusted proxy): the client's own address decides.
+    client = make(TRUSTED_PROXY_HOPS=1).test_client()
+    public = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert public.status_code == 404 and public.content_type == "application/problem+json"
+    scraper = client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.7"})
+    assert scraper.status_code == 200
+    assert b"# TYPE gateway_upstream_request_duration_seconds histogram" in scraper.data

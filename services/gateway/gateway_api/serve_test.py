@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.testing import raw_exchange, running_server
 from gateway.testing import Upstream, recording_upstream
@@ -118,3 +119,28 @@ def test_a_broken_body_is_a_400_problem_and_reaches_no_upstream(
     assert headers["content-type"] == "application/problem+json"
     assert json.loads(body)["requestId"] == headers["x-request-id"]
     assert upstream.requests == []
+
+
+def upstream_metrics(server: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The gateway's own samples, by name and labels."""
+    status, headers, body = send(server, "GET", "/metrics")
+    assert status == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+        if sample.name.startswith("gateway_")
+    }
+
+
+def test_metrics_count_each_upstream_s_requests_and_show_its_circuit(
+    server: str, upstream: Upstream
+) -> None:
+    labels = frozenset({"upstream": "math", "method": "GET", "status": "200"}.items())
+    done = ("gateway_upstream_request_duration_seconds_count", labels)
+    before = upstream_metrics(server).get(done, 0)
+    for _ in range(5):
+        assert send(server, "GET", "/api/math/sum?a=1&b=2")[0] == 200
+    after = upstream_metrics(server)
+    assert after[done] - before == 5
+    assert after[("gateway_circuit_state", frozenset({("upstream", "math")}))] == 0
