@@ -73,3 +73,13 @@ def test_docs_assets_go_base64(source: str) -> None:
     assert response["statusCode"] == 200
     assert response["isBase64Encoded"] is True
     assert base64.b64decode(response["body"]).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_metrics_answer_nobody_on_lambda(source: str) -> None:
+    # The event's client address may be the client's own X-Forwarded-For.
+    headers = {"X-Forwarded-For": "10.1.2.3, 198.51.100.7"}
+    for sent in ({}, headers):
+        event = event_like(sample(source), "GET", "/metrics", headers=sent)
+        status, _, body = invoke(handler, event)
+        assert status == 404 and body["status"] == 404, source

@@ -65,10 +65,16 @@ def lambda_handler(
     ``SQLALCHEMY_ENGINE_OPTIONS`` comes from `lambda_engine_options` for the
     database the app will use (``SQLALCHEMY_DATABASE_URI`` in *overrides*, else
     the ``DATABASE_URL`` variable); a service without a database ignores it.
-    *overrides* go over it.
+    *overrides* go over it. ``/metrics`` answers nobody (``METRICS_ALLOWED_FROM``
+    empty): a container's own counts mean little, and the address a Lambda
+    event gives can be the client's own ``X-Forwarded-For``.
     """
     overrides = dict(overrides or {})
     url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")
-    settings = {"SQLALCHEMY_ENGINE_OPTIONS": lambda_engine_options(url), **overrides}
+    settings = {
+        "SQLALCHEMY_ENGINE_OPTIONS": lambda_engine_options(url),
+        "METRICS_ALLOWED_FROM": "",
+        **overrides,
+    }
     app = app_factory(env=env, overrides=settings)
     return make_lambda_handler(app, binary_support=True)

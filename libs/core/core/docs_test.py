@@ -8,6 +8,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from core.conftest import create_app
+
 
 def page_of(client: FlaskClient) -> tuple[str, dict[str, Any]]:
     response = client.get("/")
@@ -28,6 +30,22 @@ def test_the_page_offers_both_documents_openapi_3_1_first(client: FlaskClient) -
     swagger = client.get("/swagger").get_json()
     assert openapi["openapi"] == "3.1.0" and swagger["swagger"] == "2.0"
     assert f"<title>{swagger['info']['title']}</title>" in html
+    assert config["validatorUrl"] is None  # no badge fetched from swagger.io
+    assert "swagger.io" not in html
+
+
+def test_under_a_proxy_s_prefix_the_page_names_its_paths_with_it() -> None:
+    client = create_app("test", {"TRUSTED_PROXY_HOPS": 1}).test_client()
+    response = client.get("/", headers={"X-Forwarded-Prefix": "/notes-api"})
+    html = response.get_data(as_text=True)
+    found = re.search(r"var user_config = (\{.*?\});", html)
+    assert found
+    assert [u["url"] for u in json.loads(found[1])["urls"]] == [
+        "/notes-api/openapi.json",
+        "/notes-api/swagger",
+    ]
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/notes-api/docs/") for a in assets)
 
 
 def test_the_ui_is_swagger_ui_5_from_local_files(client: FlaskClient) -> None:

@@ -3,7 +3,8 @@
 Every app records each request its routes answer in
 ``http_request_duration_seconds`` (a histogram; its ``_count`` is the number
 of requests), by route template (``/api/entities/<int:entity_id>``, never the
-raw path; ``unmatched`` for a path no route has), method and status; and
+raw path; ``unmatched`` for a path no route has), method (``other`` for one
+HTTP does not define) and status; and
 ``db_pool_connections_in_use``, the database connections its workers hold.
 The gateway adds its upstreams' (`gateway.proxy`).
 
@@ -46,6 +47,7 @@ __all__ = [
     "REQUEST_SECONDS",
     "exposition",
     "init_metrics",
+    "method_label",
     "parse_networks",
 ]
 
@@ -66,6 +68,14 @@ POOL_IN_USE = Gauge(
 )
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """*method* as a label: one of HTTP's own, else ``other`` (a client can
+    send any word as a method; each would be new series, stored and scraped)."""
+    return method if method in _METHODS else "other"
 
 
 def parse_networks(value: str | Iterable[str]) -> Networks:
@@ -118,7 +128,7 @@ def init_metrics(app: Flask) -> None:
             rule = request.url_rule
             REQUEST_SECONDS.labels(
                 rule.rule if rule is not None else "unmatched",
-                request.method,
+                method_label(request.method),
                 str(response.status_code),
             ).observe(time.perf_counter() - started)
         return response

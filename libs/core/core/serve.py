@@ -81,7 +81,10 @@ def serve(
     if connections:
         # Each connection is a descriptor; keep some for upstreams and logs.
         defaults["worker_connections"] = max(100, min(connections, open_files - 500))
-    _Server(app_uri, defaults).run()
+    try:
+        _Server(app_uri, defaults).run()
+    finally:  # on_exit does not run when the server fails to start
+        metrics_hooks["on_exit"](None)
 
 
 def _raise_open_files() -> int:
@@ -117,8 +120,12 @@ def _metrics_directory() -> dict[str, Any]:
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
+    master = os.getpid()
+
     def on_exit(server: Any) -> None:
-        if not given:
+        # Only the master's exit: a worker leaving (max_requests, a restart)
+        # unwinds through `serve` too, since it was forked inside it.
+        if not given and os.getpid() == master:
             shutil.rmtree(directory, ignore_errors=True)
 
     return {"child_exit": child_exit, "on_exit": on_exit}

@@ -28,12 +28,23 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "Breaker"]
+__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "Breaker", "Ticket"]
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What `Breaker.admit` let through: the probe or not, and in which of
+    the circuit's openings (a request sent before the circuit opened may end
+    after it: its outcome is old news then)."""
+
+    probe: bool
+    opening: int
 
 
 class Breaker:
@@ -55,6 +66,7 @@ class Breaker:
         self._clock = clock
         self._lock = threading.Lock()
         self._failed = 0  # failures in a row
+        self._openings = 0  # times the circuit opened
         self._opened_at = 0.0
         self._state = CLOSED
         self._probing = False
@@ -65,25 +77,28 @@ class Breaker:
         with self._lock:
             return self._current()
 
-    def admit(self) -> int | None:
-        """``None`` when a request may be sent now (when the cooldown is over,
-        as the probe); else the seconds to wait, at least 1, for ``Retry-After``.
-        A request admitted must be followed by `record`."""
+    def admit(self) -> Ticket | int:
+        """A `Ticket` when a request may be sent now (when the cooldown is over,
+        as the probe), to give back to `record`; else the seconds to wait, at
+        least 1, for ``Retry-After``."""
         with self._lock:
             state = self._current()
             if state == CLOSED:
-                return None
+                return Ticket(probe=False, opening=self._openings)
             if state == HALF_OPEN and not self._probing:
                 self._probing = True
-                return None
+                return Ticket(probe=True, opening=self._openings)
             left = self._opened_at + self.cooldown - self._clock()
             return max(1, math.ceil(left))
 
-    def record(self, ok: bool | None) -> None:
-        """The outcome of a request `admit` let through: *ok* (an answer under
-        500), a failure, or ``None`` when it was never sent (the client's fault)."""
+    def record(self, ticket: Ticket, ok: bool | None) -> None:
+        """The outcome of the request *ticket* let through: *ok*, a failure, or
+        ``None`` when it was never sent (the client's fault)."""
         with self._lock:
-            probe, self._probing = self._probing, False
+            if ticket.probe:
+                self._probing = False
+            elif ticket.opening != self._openings:
+                return  # sent before the circuit last opened
             if ok is None:
                 return
             if ok:
@@ -93,8 +108,9 @@ class Breaker:
                     log.info("circuit closed: %s answers again", self.name)
                 return
             self._failed += 1
-            if probe or (self._state == CLOSED and self._failed >= self.failures):
+            if ticket.probe or self._failed >= self.failures:
                 self._state = OPEN
+                self._openings += 1
                 self._opened_at = self._clock()
                 log.warning(
                     "circuit open: %s failed %d times in a row; no request for %g s",

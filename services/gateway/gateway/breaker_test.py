@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from gateway.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
+from gateway.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, Ticket
 
 
 class Clock:
@@ -24,18 +24,26 @@ def breaker(clock: Clock, failures: int = 3, cooldown: float = 10.0) -> Breaker:
     return Breaker("entity", failures=failures, cooldown=cooldown, clock=clock)
 
 
+def admitted(circuit: Breaker) -> Ticket:
+    ticket = circuit.admit()
+    assert isinstance(ticket, Ticket), ticket
+    return ticket
+
+
 def fail(circuit: Breaker, times: int) -> None:
     for _ in range(times):
-        assert circuit.admit() is None
-        circuit.record(False)
+        circuit.record(admitted(circuit), False)
+
+
+def succeed(circuit: Breaker) -> None:
+    circuit.record(admitted(circuit), True)
 
 
 def test_it_opens_after_so_many_failures_in_a_row(clock: Clock) -> None:
     circuit = breaker(clock)
     fail(circuit, 2)
     assert circuit.state == CLOSED
-    assert circuit.admit() is None
-    circuit.record(True)  # a success clears the count
+    succeed(circuit)  # a success clears the count
     fail(circuit, 2)
     assert circuit.state == CLOSED
     fail(circuit, 1)
@@ -58,45 +66,59 @@ def test_after_the_cooldown_one_probe_goes_and_its_success_closes(clock: Clock) 
     fail(circuit, 3)
     clock.now += 10
     assert circuit.state == HALF_OPEN
-    assert circuit.admit() is None  # the probe
+    probe = admitted(circuit)
+    assert probe.probe
     assert circuit.admit() == 1  # the others wait for it
     assert circuit.admit() == 1
-    circuit.record(True)
+    circuit.record(probe, True)
     assert circuit.state == CLOSED
-    assert [circuit.admit() for _ in range(3)] == [None, None, None]
+    assert [admitted(circuit).probe for _ in range(3)] == [False, False, False]
 
 
 def test_a_failed_probe_opens_it_for_another_cooldown(clock: Clock) -> None:
     circuit = breaker(clock)
     fail(circuit, 3)
     clock.now += 12
-    assert circuit.admit() is None
-    circuit.record(False)  # one failure is enough now
+    circuit.record(admitted(circuit), False)  # the probe's one failure is enough
     assert circuit.state == OPEN
     assert circuit.admit() == 10
     clock.now += 10
-    assert circuit.admit() is None
+    assert admitted(circuit).probe
 
 
 def test_a_probe_never_sent_leaves_the_next_request_to_probe(clock: Clock) -> None:
     circuit = breaker(clock)
     fail(circuit, 3)
     clock.now += 10
-    assert circuit.admit() is None
-    circuit.record(None)  # the client's request could not be sent
+    circuit.record(admitted(circuit), None)  # the client's request could not be sent
     assert circuit.state == HALF_OPEN
-    assert circuit.admit() is None
+    assert admitted(circuit).probe
     assert circuit.admit() == 1
 
 
 def test_what_was_never_sent_counts_for_nothing(clock: Clock) -> None:
     circuit = breaker(clock, failures=2)
     fail(circuit, 1)
-    assert circuit.admit() is None
-    circuit.record(None)
+    circuit.record(admitted(circuit), None)
     assert circuit.state == CLOSED
     fail(circuit, 1)
     assert circuit.state == OPEN
+
+
+def test_a_request_sent_before_the_circuit_opened_is_old_news(clock: Clock) -> None:
+    circuit = breaker(clock, failures=1, cooldown=3)
+    slow, late = admitted(circuit), admitted(circuit)  # sent while closed
+    fail(circuit, 1)  # another one fails: open
+    clock.now += 3.5
+    probe = admitted(circuit)
+    circuit.record(slow, False)  # ends now, failed: neither reopens nor frees the probe
+    circuit.record(late, True)  # nor does a success close it
+    assert circuit.state == HALF_OPEN
+    assert circuit.admit() == 1  # still one probe at a time
+    clock.now += 10
+    assert circuit.admit() == 1
+    circuit.record(probe, True)
+    assert circuit.state == CLOSED
 
 
 def test_opening_and_closing_are_logged_once_each(
@@ -106,8 +128,7 @@ def test_opening_and_closing_are_logged_once_each(
     with caplog.at_level(logging.INFO, logger="gateway.breaker"):
         fail(circuit, 1)
         clock.now += 10
-        assert circuit.admit() is None
-        circuit.record(True)
+        succeed(circuit)
         fail(circuit, 1)
     assert [r.getMessage() for r in caplog.records] == [
         "circuit open: entity failed 1 times in a row; no request for 10 s",

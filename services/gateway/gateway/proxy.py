@@ -58,6 +58,7 @@ from core.body import read_wsgi_body
 from core.errors import problem_response
 from core.hosts import check_host
 from core.log import REQUEST_ID_HEADER, log_access, request_id_for
+from core.metrics import method_label
 
 from .breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from .ratelimit import RateLimit
@@ -253,9 +254,9 @@ class Proxy:
             body = _Body(answer)
         headers.append((REQUEST_ID_HEADER, request_id))
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
-        UPSTREAM_SECONDS.labels(upstream.name, environ["REQUEST_METHOD"], str(status)).observe(
-            time.perf_counter() - started
-        )
+        UPSTREAM_SECONDS.labels(
+            upstream.name, method_label(environ["REQUEST_METHOD"]), str(status)
+        ).observe(time.perf_counter() - started)
         log_access(
             environ["REQUEST_METHOD"],
             get_path_info(environ),
@@ -274,12 +275,12 @@ class Proxy:
         for name, value in forward_headers(environ, request_id):
             headers.add(name, value)
         breaker = self.breakers[upstream.name]
-        wait = breaker.admit()
-        if wait is not None:
+        ticket = breaker.admit()
+        if isinstance(ticket, int):
             UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
             raise ServiceUnavailable(
                 f"The {upstream.name} service is failing; it is not called for now.",
-                headers={"Retry-After": str(wait)},
+                headers={"Retry-After": str(ticket)},
             )
         ok: bool | None = False
         try:
@@ -304,7 +305,7 @@ class Proxy:
             UPSTREAM_ERRORS.labels(upstream.name, "unreachable").inc()
             raise BadGateway(f"The {upstream.name} service could not be reached.") from None
         finally:
-            breaker.record(ok)
+            breaker.record(ticket, ok)
             CIRCUIT_STATE.labels(upstream.name).set(_CIRCUIT_VALUES[breaker.state])
 
     def _answer_headers(
