@@ -141,7 +141,7 @@ def base_app(
             app.wsgi_app, app.config["CORS_ORIGINS"], app.config["CORS_MAX_AGE"]
         )
     init_request_id(app)
-    init_metrics(app)  # before the host check: a refused request is counted too
+    init_metrics(app)  # timed by the request id's start: a refused host is counted too
     init_allowed_hosts(app)  # after the request id: its problem carries it
     app.extensions["readiness_checks"] = []
     if db is not None:

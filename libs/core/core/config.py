@@ -35,7 +35,7 @@ from flask import Flask
 
 from .cors import parse_origins
 from .hosts import parse_allowed_hosts
-from .metrics import DEFAULT_ALLOWED_FROM
+from .metrics import DEFAULT_ALLOWED_FROM, parse_networks
 
 __all__ = [
     "DEFAULT_ENGINE_OPTIONS",
@@ -148,6 +148,7 @@ def configure(
     try:
         app.config["ALLOWED_HOSTS"] = parse_allowed_hosts(app.config["ALLOWED_HOSTS"])
         app.config["CORS_ORIGINS"] = parse_origins(app.config["CORS_ORIGINS"])
+        app.config["METRICS_ALLOWED_FROM"] = parse_networks(app.config["METRICS_ALLOWED_FROM"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if env == "prod":

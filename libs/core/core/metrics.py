@@ -27,6 +27,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterable
+from http import HTTPMethod
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -69,13 +70,11 @@ POOL_IN_USE = Gauge(
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
 
 def method_label(method: str) -> str:
     """*method* as a label: one of HTTP's own, else ``other`` (a client can
     send any word as a method; each would be new series, stored and scraped)."""
-    return method if method in _METHODS else "other"
+    return method if method in HTTPMethod.__members__ else "other"
 
 
 def parse_networks(value: str | Iterable[str]) -> Networks:
@@ -109,21 +108,15 @@ def _allowed(address: str | None, networks: Networks) -> bool:
 
 
 def init_metrics(app: Flask) -> None:
-    """Record every request *app*'s routes answer, and serve ``/metrics``."""
-    try:
-        networks = parse_networks(app.config["METRICS_ALLOWED_FROM"])
-    except ValueError as error:
-        from .config import ConfigError
+    """Record every request *app*'s routes answer, and serve ``/metrics``.
 
-        raise ConfigError(str(error)) from None
-
-    @app.before_request
-    def _start() -> None:
-        g.metrics_started = time.perf_counter()
+    Each request is timed from the start `core.log.init_request_id` records
+    for the access log (call this after it)."""
+    networks: Networks = app.config["METRICS_ALLOWED_FROM"]  # parsed by core.config
 
     @app.after_request
     def _record(response: Response) -> Response:
-        started = g.get("metrics_started")
+        started = g.get("request_started")
         if started is not None:
             rule = request.url_rule
             REQUEST_SECONDS.labels(

@@ -57,7 +57,10 @@ class Breaker:
         failures: int,
         cooldown: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str], None] = lambda state: None,
     ) -> None:
+        """*on_change* is told the state it opens or closes to (and, now,
+        ``closed``); half open is the open state with its cooldown over."""
         if failures < 1 or cooldown <= 0:
             raise ValueError("a breaker needs failures >= 1 and cooldown > 0")
         self.name = name
@@ -70,6 +73,8 @@ class Breaker:
         self._opened_at = 0.0
         self._state = CLOSED
         self._probing = False
+        self._on_change = on_change
+        on_change(CLOSED)
 
     @property
     def state(self) -> str:
@@ -105,6 +110,7 @@ class Breaker:
                 self._failed = 0
                 if self._state != CLOSED:
                     self._state = CLOSED
+                    self._on_change(CLOSED)
                     log.info("circuit closed: %s answers again", self.name)
                 return
             self._failed += 1
@@ -112,6 +118,7 @@ class Breaker:
                 self._state = OPEN
                 self._openings += 1
                 self._opened_at = self._clock()
+                self._on_change(OPEN)
                 log.warning(
                     "circuit open: %s failed %d times in a row; no request for %g s",
                     self.name,

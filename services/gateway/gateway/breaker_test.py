@@ -143,3 +143,13 @@ def test_a_breaker_that_could_never_close_or_open_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="failures >= 1 and cooldown > 0"):
         Breaker("entity", failures=failures, cooldown=cooldown)
+
+
+def test_each_opening_and_closing_is_told(clock: Clock) -> None:
+    told: list[str] = []
+    circuit = Breaker("entity", failures=1, cooldown=10, clock=clock, on_change=told.append)
+    fail(circuit, 1)
+    clock.now += 10  # half open: no change told, the probe decides
+    assert circuit.state == HALF_OPEN
+    succeed(circuit)
+    assert told == [CLOSED, OPEN, CLOSED]

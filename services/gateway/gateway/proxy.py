@@ -30,8 +30,8 @@ upstream is a parked greenlet, not a held thread.
   (to the answer's head; by method and status, the gateway's own problems
   included), ``gateway_upstream_errors_total`` (by error: ``unreachable``,
   ``timeout``, ``server_error``, ``circuit_open``) and ``gateway_circuit_state``
-  (0 closed, 1 half open, 2 open; each worker's, as of its last request there,
-  the highest shown).
+  (0 closed, 2 open; set as each worker's circuit opens or closes, the
+  highest shown).
 - The host the client names, which ``X-Forwarded-Host`` and those rewritten
   URLs carry, must be one of ``ALLOWED_HOSTS``: else a 400, by the same check
   as the gateway's own routes (`core.hosts`).
@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -60,7 +61,7 @@ from core.hosts import check_host
 from core.log import REQUEST_ID_HEADER, log_access, request_id_for
 from core.metrics import method_label
 
-from .breaker import CLOSED, HALF_OPEN, OPEN, Breaker
+from .breaker import CLOSED, OPEN, Breaker
 from .ratelimit import RateLimit
 from .upstreams import RouteTable, Upstream
 
@@ -109,11 +110,15 @@ UPSTREAM_ERRORS = Counter(
 )
 CIRCUIT_STATE = Gauge(
     "gateway_circuit_state",
-    "Each upstream's circuit breaker: 0 closed, 1 half open, 2 open.",
+    "Each upstream's circuit breaker: 0 closed, 2 open (half open is open, its cooldown over).",
     ["upstream"],
     multiprocess_mode="livemax",
 )
-_CIRCUIT_VALUES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
+_CIRCUIT_VALUES = {CLOSED: 0, OPEN: 2}
+
+
+def _show_circuit(upstream: str, state: str) -> None:
+    CIRCUIT_STATE.labels(upstream).set(_CIRCUIT_VALUES[state])
 
 
 def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -215,7 +220,10 @@ class Proxy:
         self.rate_limit = rate_limit
         self.breakers = {
             upstream.name: Breaker(
-                upstream.name, failures=breaker_failures, cooldown=breaker_cooldown
+                upstream.name,
+                failures=breaker_failures,
+                cooldown=breaker_cooldown,
+                on_change=partial(_show_circuit, upstream.name),
             )
             for upstream in routes.upstreams
         }
@@ -306,7 +314,6 @@ class Proxy:
             raise BadGateway(f"The {upstream.name} service could not be reached.") from None
         finally:
             breaker.record(ticket, ok)
-            CIRCUIT_STATE.labels(upstream.name).set(_CIRCUIT_VALUES[breaker.state])
 
     def _answer_headers(
         self, answer: HTTPSocketPoolResponse, upstream: Upstream, environ: WSGIEnvironment
